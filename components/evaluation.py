@@ -1,0 +1,40 @@
+"""TFMA EvalConfig for the classifier: what is measured and the gate a model must pass to be pushed."""
+import tensorflow_model_analysis as tfma
+
+from components import features
+from pipeline.config import Config
+
+ACCURACY = "accuracy"
+
+
+def build_eval_config(config: Config, num_classes: int) -> tfma.EvalConfig:
+    """Accuracy gates the push (value and change thresholds); AUC (binary) or macro-F1 (multi-class) is reported."""
+    gate = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.evaluation.min_accuracy}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+            absolute={"value": -config.evaluation.max_accuracy_drop}),
+    )
+    specs = [tfma.MetricsSpec(metrics=[
+        tfma.MetricConfig(class_name="ExampleCount"),
+        tfma.MetricConfig(class_name="SparseCategoricalAccuracy", config='{"name": "%s"}' % ACCURACY,
+                          threshold=gate),
+    ])]
+    if num_classes == 2:  # the positive class is id 1: labels are sorted, so "1" or "positive" in the usual cases
+        specs.append(tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="AUC")],
+                                      binarize=tfma.BinarizationOptions(class_ids={"values": [1]})))
+    else:
+        specs.append(tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="F1Score")],
+                                      binarize=tfma.BinarizationOptions(class_ids={"values": list(range(num_classes))}),
+                                      aggregate=tfma.AggregationOptions(macro_average=True)))
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(
+            model_type="tf_generic",  # explicit: auto-detection doubles the Evaluator's time (STACK.md)
+            signature_name="serving_examples",
+            preprocessing_function_names=["transform_features"],
+            label_key=features.LABEL_ID,
+            prediction_key="probabilities",
+        )],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=specs,
+    )

@@ -1,0 +1,35 @@
+"""tf.data input from Transform's output: gzipped TFRecords of transformed tf.Examples."""
+from typing import Sequence, Tuple
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from components import features
+
+_AUTOTUNE = tf.data.AUTOTUNE
+
+
+def list_files(file_patterns: Sequence[str]) -> list:
+    return sorted(f for pattern in file_patterns for f in tf.io.gfile.glob(pattern))
+
+
+def count_examples(files: Sequence[str]) -> int:
+    """One cheap pass without parsing: the LR schedule needs the number of steps up front."""
+    return int(tf.data.TFRecordDataset(files, compression_type="GZIP").reduce(0, lambda n, _: n + 1))
+
+
+def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_size: int, shuffle: bool,
+                 seed: int = 0) -> tf.data.Dataset:
+    """Yields ({token_ids, padding_mask, segment_ids}: int32 (B, L), label_id: int32 (B,))."""
+    spec = tft_output.transformed_feature_spec()
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP", num_parallel_reads=_AUTOTUNE)
+    dataset = dataset.cache()  # serialized records are small next to a training step
+    if shuffle:
+        dataset = dataset.shuffle(20_000, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(lambda x: _split(tf.io.parse_example(x, spec)), _AUTOTUNE)
+    return dataset.prefetch(_AUTOTUNE)
+
+
+def _split(parsed: dict) -> Tuple[dict, tf.Tensor]:
+    inputs = {name: tf.cast(parsed[name], tf.int32) for name in features.MODEL_INPUTS}
+    return inputs, tf.cast(tf.reshape(parsed[features.LABEL_ID], [-1]), tf.int32)

@@ -1,0 +1,31 @@
+"""Readable progress for long fits in logs (Keras' bar is unreadable when stdout is not a terminal)."""
+import time
+
+import keras
+from absl import logging
+
+
+class ProgressLogger(keras.callbacks.Callback):
+    """Logs about ten lines per epoch: step, loss, throughput and time left."""
+
+    def __init__(self, steps_per_epoch: int, epochs: int, examples_per_step: int):
+        super().__init__()
+        self._steps, self._epochs, self._batch = steps_per_epoch, epochs, examples_per_step
+        self._every = max(steps_per_epoch // 10, 1)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._start = epoch, time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = batch + 1
+        if step % self._every and step != self._steps:
+            return
+        elapsed = time.perf_counter() - self._start
+        left = elapsed / step * (self._steps - step)
+        logging.info("epoch %d/%d step %d/%d loss %.4f | %.0f examples/s | epoch ends in %.0fs",
+                     self._epoch + 1, self._epochs, step, self._steps, (logs or {}).get("loss", float("nan")),
+                     step * self._batch / elapsed, left)
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = " ".join(f"{k} {v:.4f}" for k, v in sorted((logs or {}).items()) if isinstance(v, float))
+        logging.info("epoch %d/%d done in %.0fs: %s", epoch + 1, self._epochs, time.perf_counter() - self._start, shown)

@@ -1,0 +1,63 @@
+"""Runs the pipeline on this machine: LocalDagRunner, SQLite ML Metadata, Beam DirectRunner.
+
+The runner owns the environment: where the work directory is, which data is read, checking that data up front.
+"""
+import os
+from typing import Tuple
+
+from absl import logging
+from tfx import v1 as tfx
+
+from pipeline import demo_data, input_checks
+from pipeline.config import Config, DataConfig
+from pipeline.pipeline import PipelinePaths, create_pipeline
+from pipeline.run_report import RunReport, latest_run
+
+
+def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
+    """Checks the data, runs every component (cached ones are skipped) and reports what happened."""
+    workdir = os.path.abspath(workdir)
+    train_path = config.data.input_path or demo_data.ensure_demo_csv(os.path.join(workdir, "data"))
+    num_classes = check_inputs(config.data, train_path)
+    paths = workdir_paths(workdir, train_path, config.data)
+    os.makedirs(workdir, exist_ok=True)
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
+    return latest_run(paths.metadata_path, config.pipeline_name), paths
+
+
+def check_inputs(data: DataConfig, train_path: str) -> int:
+    """Fails fast with a readable message on bad CSVs; returns the number of label classes."""
+    summary = None
+    for path in filter(None, (train_path, data.eval_path)):
+        checked = input_checks.check_csv(path, data.text_column, data.label_column)
+        logging.info("input %s: %d rows, labels %s", path, checked.rows, dict(checked.label_counts))
+        summary = summary or checked
+    return len(summary.label_counts)
+
+
+def workdir_paths(workdir: str, train_path: str, data: DataConfig) -> PipelinePaths:
+    """Everything a run writes lives under `workdir`; the data may live anywhere."""
+    base, train_pattern = _split_input(train_path)
+    eval_pattern = None
+    if data.eval_path:  # ExampleGen reads one directory: both splits become patterns under a common one
+        eval_base, eval_pattern = _split_input(data.eval_path)
+        common = os.path.commonpath([base, eval_base])
+        train_pattern = os.path.relpath(os.path.join(base, train_pattern), common)
+        eval_pattern = os.path.relpath(os.path.join(eval_base, eval_pattern), common)
+        base = common
+    return PipelinePaths(
+        pipeline_root=os.path.join(workdir, "pipeline_root"),
+        metadata_path=os.path.join(workdir, "metadata.sqlite"),
+        serving_root=os.path.join(workdir, "serving"),
+        input_base=base,
+        train_pattern=train_pattern,
+        eval_pattern=eval_pattern,
+        schema_path=os.path.abspath(data.schema_path) if data.schema_path else None,
+    )
+
+
+def _split_input(path: str) -> Tuple[str, str]:
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        return path, "*.csv"
+    return os.path.dirname(path), os.path.basename(path)

@@ -1,0 +1,91 @@
+"""create_pipeline: wiring only. It reads no files, environment or clock; runners own all of that."""
+import dataclasses
+from typing import List, Optional
+
+from tfx import v1 as tfx
+
+from components.anomalies_gate import AnomaliesGate
+from components.evaluation import build_eval_config
+from pipeline.config import Config
+
+PREPROCESSING_FN = "components.transform_module.preprocessing_fn"
+RUN_FN = "components.trainer_module.run_fn"
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelinePaths:
+    pipeline_root: str
+    metadata_path: str
+    serving_root: str  # the Pusher writes <serving_root>/<model_name>/<version>/
+    input_base: str  # the directory ExampleGen reads
+    train_pattern: str  # glob under input_base
+    eval_pattern: Optional[str] = None  # None: hash-split the train files
+    schema_path: Optional[str] = None  # None: SchemaGen infers the schema
+
+
+def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
+                    beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
+    custom_config = config.to_dict()
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=paths.input_base, input_config=_input_config(paths), output_config=_output_config(config, paths))
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    if paths.schema_path:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=paths.schema_path)
+    else:
+        schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN, custom_config=custom_config)
+    transform.add_upstream_node(anomalies_gate)
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config=custom_config)
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        example_splits=["eval"],
+        eval_config=build_eval_config(config, num_classes))
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(filesystem=tfx.proto.PushDestination.Filesystem(
+            base_directory=f"{paths.serving_root}/{config.serving.model_name}")))
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=paths.pipeline_root,
+        components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, transform, trainer,
+                    baseline, evaluator, pusher],
+        enable_cache=True,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(paths.metadata_path),
+        beam_pipeline_args=beam_pipeline_args or ["--direct_running_mode=in_memory", "--direct_num_workers=1"],
+    )
+
+
+def _input_config(paths: PipelinePaths):
+    if paths.eval_pattern:
+        return tfx.proto.Input(splits=[tfx.proto.Input.Split(name="train", pattern=paths.train_pattern),
+                                       tfx.proto.Input.Split(name="eval", pattern=paths.eval_pattern)])
+    return tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=paths.train_pattern)])
+
+
+def _output_config(config: Config, paths: PipelinePaths):
+    if paths.eval_pattern:
+        return None  # splits come from the input patterns
+    eval_share = config.data.eval_percent
+    return tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
+        tfx.proto.SplitConfig.Split(name="train", hash_buckets=100 - eval_share),
+        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=eval_share)]))

@@ -1,0 +1,80 @@
+"""What a pipeline run did, read back from ML Metadata: per-component state and time, blessing, pushed version."""
+import dataclasses
+from typing import List, Optional
+
+import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
+
+_STATE = metadata_store_pb2.Execution.State
+
+
+@dataclasses.dataclass(frozen=True)
+class ComponentRun:
+    component_id: str
+    state: str  # COMPLETE, CACHED, FAILED, ...
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RunReport:
+    run_id: str
+    components: List[ComponentRun]
+    blessed: Optional[bool]  # None when the Evaluator did not run
+    pushed_version: Optional[str]  # None when nothing was pushed
+
+    def lines(self) -> List[str]:
+        rows = [f"  {c.component_id:<32} {c.state:<9} {c.seconds:7.1f}s" for c in self.components]
+        verdict = {None: "not evaluated", True: "BLESSED", False: "NOT blessed (below the thresholds)"}[self.blessed]
+        pushed = f"pushed as version {self.pushed_version}" if self.pushed_version else "nothing pushed"
+        return [f"run {self.run_id}:"] + rows + [f"  model {verdict}; {pushed}"]
+
+
+def latest_run(metadata_path: str, pipeline_name: str) -> Optional[RunReport]:
+    store = mlmd.MetadataStore(_connection(metadata_path))
+    runs = [c for c in store.get_contexts_by_type("pipeline_run") if _in_pipeline(store, c, pipeline_name)]
+    if not runs:
+        return None
+    run = max(runs, key=lambda c: c.create_time_since_epoch)
+    executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch)
+    components = [ComponentRun(_component_id(store, e), _STATE.Name(e.last_known_state),
+                               (e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000.0)
+                  for e in executions]
+    outputs = _output_artifacts(store, executions)
+    blessings = [a for a in outputs if _type_name(store, a) == "ModelBlessing"]
+    pushes = [a for a in outputs if _type_name(store, a) == "PushedModel"]
+    blessed = bool(_custom(blessings[0], "blessed")) if blessings else None
+    pushed = pushes[0] if pushes and _custom(pushes[0], "pushed") else None
+    return RunReport(run.name, components, blessed, str(_custom(pushed, "pushed_version")) if pushed else None)
+
+
+def _connection(metadata_path: str) -> metadata_store_pb2.ConnectionConfig:
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return config
+
+
+def _in_pipeline(store, run_context, pipeline_name: str) -> bool:
+    return any(p.name == pipeline_name for p in store.get_parent_contexts_by_context(run_context.id))
+
+
+def _component_id(store, execution) -> str:
+    nodes = [c for c in store.get_contexts_by_execution(execution.id) if c.type == "node"]
+    return nodes[0].name.split(".", 1)[-1] if nodes else str(execution.id)
+
+
+def _output_artifacts(store, executions) -> list:
+    events = store.get_events_by_execution_ids([e.id for e in executions])
+    ids = [e.artifact_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+    return store.get_artifacts_by_id(ids) if ids else []
+
+
+def _type_name(store, artifact) -> str:
+    return artifact.type or store.get_artifact_types_by_id([artifact.type_id])[0].name
+
+
+def _custom(artifact, key: str):
+    value = artifact.custom_properties.get(key)
+    if value is None:
+        return None
+    return getattr(value, value.WhichOneof("value"))
