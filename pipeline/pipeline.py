@@ -25,7 +25,10 @@ class PipelinePaths:
 
 def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
                     beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
-    custom_config = config.to_dict()
+    everything = config.to_dict()
+    # Each component gets only the sections it reads, so that changing e.g. a threshold does not void its cache.
+    transform_config = {k: everything[k] for k in ("task", "data", "tokenizer")}
+    trainer_config = {k: everything[k] for k in ("task", "data", "tokenizer", "model", "training")}
     example_gen = tfx.components.CsvExampleGen(
         input_base=paths.input_base, input_config=_input_config(paths), output_config=_output_config(config, paths))
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -38,7 +41,7 @@ def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
     anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        preprocessing_fn=PREPROCESSING_FN, custom_config=custom_config)
+        preprocessing_fn=PREPROCESSING_FN, custom_config=transform_config)
     transform.add_upstream_node(anomalies_gate)
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
@@ -47,7 +50,7 @@ def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config=custom_config)
+        custom_config=trainer_config)
     baseline = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
