@@ -40,10 +40,10 @@ def train_classifier(config: Config, tft_output: tft.TFTransformOutput, train_fi
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
             jit_compile=training.jit_compile,
         )
-    train = dataset.make_dataset(train_files, tft_output, training.batch_size, shuffle=True, seed=training.seed)
-    evaluation = dataset.make_dataset(eval_files, tft_output, training.batch_size, shuffle=False)
+    train = dataset.make_dataset(train_files, tft_output, training.batch_size, training=True, seed=training.seed)
+    evaluation = dataset.make_dataset(eval_files, tft_output, training.batch_size, training=False)
     model.fit(
-        train, validation_data=evaluation, epochs=training.epochs, verbose=0,
+        train, validation_data=evaluation, epochs=training.epochs, steps_per_epoch=steps_per_epoch, verbose=0,
         callbacks=[
             ProgressLogger(steps_per_epoch, training.epochs, training.batch_size),
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True),

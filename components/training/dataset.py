@@ -18,14 +18,17 @@ def count_examples(files: Sequence[str]) -> int:
     return int(tf.data.TFRecordDataset(files, compression_type="GZIP").reduce(0, lambda n, _: n + 1))
 
 
-def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_size: int, shuffle: bool,
+def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_size: int, training: bool,
                  seed: int = 0) -> tf.data.Dataset:
-    """Yields ({token_ids, padding_mask, segment_ids}: int32 (B, L), label_id: int32 (B,))."""
+    """Yields ({token_ids, padding_mask, segment_ids}: int32 (B, L), label_id: int32 (B,)).
+
+    For training it shuffles and repeats forever (fit counts steps); for evaluation it is one ordered pass.
+    """
     spec = tft_output.transformed_feature_spec()
     dataset = tf.data.TFRecordDataset(files, compression_type="GZIP", num_parallel_reads=_AUTOTUNE)
     dataset = dataset.cache()  # serialized records are small next to a training step
-    if shuffle:
-        dataset = dataset.shuffle(20_000, seed=seed, reshuffle_each_iteration=True)
+    if training:
+        dataset = dataset.shuffle(20_000, seed=seed, reshuffle_each_iteration=True).repeat()
     dataset = dataset.batch(batch_size).map(lambda x: _split(tf.io.parse_example(x, spec)), _AUTOTUNE)
     return dataset.prefetch(_AUTOTUNE)
 
