@@ -30,6 +30,9 @@ def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_
     if training:
         dataset = dataset.shuffle(20_000, seed=seed, reshuffle_each_iteration=True).repeat()
     dataset = dataset.batch(batch_size).map(lambda x: _split(tf.io.parse_example(x, spec)), _AUTOTUNE)
+    if not training:  # a known length keeps Keras from warning that validation data "ran out"
+        batches = -(-count_examples(files) // batch_size)
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     return dataset.prefetch(_AUTOTUNE)
 
 

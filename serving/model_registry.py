@@ -1,0 +1,243 @@
+"""Loads the versions the Pusher writes under <serving_root>/<model_name>/<version>/ and swaps them in while serving.
+
+Version policy (TF Serving's availability-preserving policy, kept to `keep_versions` versions, default 2):
+  * the newest `keep_versions` version directories that load are served; a request without a version gets the
+    newest AVAILABLE one, a request for another loaded version gets that one;
+  * a new version loads beside the serving ones and only then are older ones unloaded, so there is never a moment
+    without a servable;
+  * a version that fails to load (a copy still in progress, a corrupt file) is recorded as END with its error and
+    the serving versions keep serving. It is retried when its files change (the Pusher finishing its copy), not in
+    a loop over the same bytes;
+  * a version whose directory disappears is unloaded, unless it is the last one serving.
+
+Threading: one background thread polls and loads; loading runs outside the lock. A request holds a lease on its
+version (`acquire`), so a version being unloaded stays UNLOADING until its last in-flight request has finished.
+"""
+import contextlib
+import dataclasses
+import enum
+import os
+import threading
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_text  # noqa: F401  (registers the TFText ops our exported graphs use)
+from absl import logging
+from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+
+_SAVED_MODEL_PB = "saved_model.pb"
+Fingerprint = Tuple[Tuple[str, int, int], ...]
+
+
+class State(str, enum.Enum):
+    """A version's lifecycle, named as TF Serving's ModelVersionStatus.State."""
+    START = "START"
+    LOADING = "LOADING"
+    AVAILABLE = "AVAILABLE"
+    UNLOADING = "UNLOADING"
+    END = "END"
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionStatus:
+    version: int
+    state: State
+    error_code: int = 0  # a tensorflow.error.Code; 0 is OK
+    error_message: str = ""
+
+
+class ServableNotFoundError(LookupError):
+    """No AVAILABLE version matches the request; `version` is None for 'the latest'."""
+
+    def __init__(self, version: Optional[int]):
+        super().__init__(version)
+        self.version = version
+
+
+class LoadedModel:
+    """One loaded version: its callable signatures and the exact SignatureDefs of its saved_model.pb."""
+
+    def __init__(self, version: int, path: str):
+        self.version = version
+        self._loaded = tf.saved_model.load(path, tags=[tf.saved_model.SERVING])
+        self.signature_defs = _read_signature_defs(path)  # all of them, as TF Serving's metadata lists them
+        self.signatures = {name: self.signature_defs[name] for name in self._loaded.signatures}
+
+    def run(self, signature_name: str, inputs: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        signature = self.signatures[signature_name]
+        feeds = {name: tf.constant(value, dtype=signature.inputs[name].dtype) for name, value in inputs.items()}
+        outputs = self._loaded.signatures[signature_name](**feeds)
+        return {name: tensor.numpy() for name, tensor in outputs.items()}
+
+
+@dataclasses.dataclass
+class _Version:
+    version: int
+    state: State = State.START
+    error_code: int = 0
+    error_message: str = ""
+    model: Optional[LoadedModel] = None
+    leases: int = 0
+    failed_fingerprint: Optional[Fingerprint] = None
+
+
+class ModelRegistry:
+    """The versions of one model: what is loaded, what each version's state is, and which one serves a request."""
+
+    def __init__(self, serving_root: str, model_name: str, poll_seconds: float = 2.0, keep_versions: int = 2):
+        if poll_seconds <= 0 or keep_versions < 1:
+            raise ValueError("poll_seconds must be > 0 and keep_versions >= 1")
+        self.model_name = model_name
+        self._base = os.path.join(serving_root, model_name)
+        self._poll_seconds = poll_seconds
+        self._keep = keep_versions
+        self._lock = threading.Lock()  # guards _versions and every _Version's fields
+        self._poll_lock = threading.Lock()  # one poll at a time
+        self._versions: Dict[int, _Version] = {}
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> None:
+        """Loads what is on disk now (so the server answers as soon as it listens), then polls in the background."""
+        self.poll()
+        self._thread = threading.Thread(target=self._poll_forever, name=f"poll-{self.model_name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def poll(self) -> None:
+        """One pass of the version policy: load what is new, unload what is no longer kept."""
+        with self._poll_lock:
+            on_disk = _scan(self._base)
+            with self._lock:
+                known = {v: (e.state, e.failed_fingerprint) for v, e in self._versions.items()}
+            kept: List[int] = []
+            for version in sorted(on_disk, reverse=True):
+                if len(kept) == self._keep:
+                    break
+                state, failed_fingerprint = known.get(version, (None, None))
+                if state is State.AVAILABLE:
+                    kept.append(version)
+                elif failed_fingerprint == on_disk[version]:
+                    continue  # it failed on these very bytes; wait for them to change
+                elif self._load(version, on_disk[version]):
+                    kept.append(version)
+            with self._lock:
+                retired = [e for v, e in self._versions.items() if e.state is State.AVAILABLE and v not in kept]
+            for entry in retired if kept else []:
+                self._unload(entry)
+
+    @contextlib.contextmanager
+    def acquire(self, version: Optional[int] = None) -> Iterator[LoadedModel]:
+        """Leases a version (the newest when None) for one request; raises ServableNotFoundError."""
+        with self._lock:
+            entry = self._find(version)
+            entry.leases += 1
+            model = entry.model
+        try:
+            yield model
+        finally:
+            with self._lock:
+                entry.leases -= 1
+                if entry.leases == 0 and entry.state is State.UNLOADING:
+                    self._end(entry)
+
+    def statuses(self) -> List[VersionStatus]:
+        """Every version seen since start, newest first."""
+        with self._lock:
+            return [VersionStatus(v, e.state, e.error_code, e.error_message)
+                    for v, e in sorted(self._versions.items(), reverse=True)]
+
+    def _poll_forever(self) -> None:
+        while not self._stop.wait(self._poll_seconds):
+            try:
+                self.poll()
+            except Exception:  # a failed poll must never stop serving; the next one retries
+                logging.exception("Polling %s failed", self._base)
+
+    def _find(self, version: Optional[int]) -> _Version:
+        if version is None:
+            available = [v for v, e in self._versions.items() if e.state is State.AVAILABLE]
+            if available:
+                return self._versions[max(available)]
+        elif version in self._versions and self._versions[version].state is State.AVAILABLE:
+            return self._versions[version]
+        raise ServableNotFoundError(version)
+
+    def _load(self, version: int, fingerprint: Fingerprint) -> bool:
+        entry = _Version(version, state=State.LOADING)
+        with self._lock:
+            self._versions[version] = entry
+        path = os.path.join(self._base, str(version))
+        logging.info("Loading %s version %d from %s", self.model_name, version, path)
+        try:
+            model = LoadedModel(version, path)
+        except Exception as e:  # whatever is wrong with the files, the serving versions stay
+            logging.warning("Failed to load %s version %d (kept serving the others): %s", self.model_name, version, e)
+            with self._lock:
+                entry.state, entry.failed_fingerprint = State.END, fingerprint
+                entry.error_code = e.error_code if isinstance(e, tf.errors.OpError) else tf.errors.UNKNOWN
+                entry.error_message = str(e)
+            return False
+        with self._lock:
+            entry.model, entry.state = model, State.AVAILABLE
+        logging.info("Loaded %s version %d, signatures %s", self.model_name, version, sorted(model.signatures))
+        return True
+
+    def _unload(self, entry: _Version) -> None:
+        logging.info("Unloading %s version %d", self.model_name, entry.version)
+        with self._lock:
+            entry.state = State.UNLOADING
+            if entry.leases == 0:
+                self._end(entry)
+
+    def _end(self, entry: _Version) -> None:
+        """Called under the lock once the last request on an unloading version is done."""
+        entry.state, entry.model = State.END, None
+        logging.info("Unloaded %s version %d", self.model_name, entry.version)
+
+
+def _scan(base: str) -> Dict[int, Fingerprint]:
+    """Version directories (integer names holding a saved_model.pb), each with a fingerprint of its files."""
+    if not os.path.isdir(base):
+        return {}
+    found = {}
+    for name in os.listdir(base):
+        path = os.path.join(base, name)
+        if name.isascii() and name.isdigit() and os.path.isfile(os.path.join(path, _SAVED_MODEL_PB)):
+            try:
+                found[int(name)] = _fingerprint(path)
+            except OSError:  # removed or rewritten while we looked; the next poll sees it settled
+                continue
+    return found
+
+
+def _fingerprint(path: str) -> Fingerprint:
+    files = []
+    for directory, _, names in os.walk(path):
+        for name in names:
+            full = os.path.join(directory, name)
+            stat = os.stat(full)
+            files.append((os.path.relpath(full, path), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(files))
+
+
+def _read_signature_defs(path: str) -> Dict[str, meta_graph_pb2.SignatureDef]:
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, _SAVED_MODEL_PB), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    for meta_graph in saved_model.meta_graphs:
+        if tf.saved_model.SERVING in meta_graph.meta_info_def.tags:
+            return {name: _copy(signature) for name, signature in meta_graph.signature_def.items()}
+    raise ValueError(f"{path} has no MetaGraphDef tagged '{tf.saved_model.SERVING}'")
+
+
+def _copy(signature: meta_graph_pb2.SignatureDef) -> meta_graph_pb2.SignatureDef:
+    """A detached copy, so the parsed graph is not kept alive for its signatures."""
+    copy = meta_graph_pb2.SignatureDef()
+    copy.CopyFrom(signature)
+    return copy
