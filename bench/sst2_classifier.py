@@ -45,10 +45,11 @@ def main():
         sys.exit(f"SST-2 not found at {SST2}")
 
     from pipeline import config as config_lib
-    from pipeline import local_runner
+    from pipeline import console, local_runner
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
 
+    console.setup()
     workdir = args.workdir or tempfile.mkdtemp(prefix="sst2-bench-")
     data_dir = os.path.join(workdir, "data")
     os.makedirs(data_dir, exist_ok=True)

@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 from absl import app, flags, logging  # noqa: E402
 
 from pipeline import config as config_lib  # noqa: E402
+from pipeline import console  # noqa: E402
 from pipeline.errors import UserError  # noqa: E402
 
 DEFAULT_PRESET = os.path.join(os.path.dirname(__file__), "presets", "classification.yaml")
@@ -27,6 +28,7 @@ def main(argv):
     if len(argv) != 2 or argv[1] not in COMMANDS:
         raise UserError(f"expected one command, one of {', '.join(COMMANDS)}; got {argv[1:]}",
                         hint="python -m pipeline.cli demo")
+    console.setup()
     config = config_lib.load(FLAGS.config, FLAGS.set)
     if argv[1] in ("run", "demo"):
         _run(config)

@@ -5,9 +5,9 @@ The runner owns the environment: where the work directory is, which data is read
 import os
 from typing import Tuple
 
-from absl import logging
 from tfx import v1 as tfx
 
+from components.training.progress import log
 from pipeline import demo_data, input_checks
 from pipeline.config import Config, DataConfig
 from pipeline.pipeline import PipelinePaths, create_pipeline
@@ -30,7 +30,7 @@ def check_inputs(data: DataConfig, train_path: str) -> int:
     summary = None
     for path in filter(None, (train_path, data.eval_path)):
         checked = input_checks.check_csv(path, data.text_column, data.label_column)
-        logging.info("input %s: %d rows, labels %s", path, checked.rows, dict(checked.label_counts))
+        log.info("input %s: %s", path, checked.describe())
         summary = summary or checked
     return len(summary.label_counts)
 

@@ -5,14 +5,13 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 import tensorflow_transform as tft
-from absl import logging
 
 from components import features
 from components.modeling.backbone import build_backbone
 from components.modeling.classifier import build_classifier
 from components.training import dataset
 from components.training.optimizer import build_optimizer
-from components.training.progress import ProgressLogger
+from components.training.progress import ProgressLogger, log
 from components.training.strategy import build_strategy, set_precision
 from pipeline.config import Config
 
@@ -27,7 +26,7 @@ def train_classifier(config: Config, tft_output: tft.TFTransformOutput, train_fi
     num_classes = tft_output.vocabulary_size_by_name(features.LABEL_VOCAB)
     vocab_size = tft_output.vocabulary_size_by_name(features.WORDPIECE_VOCAB)
     steps_per_epoch = math.ceil(dataset.count_examples(train_files) / training.batch_size)
-    logging.info("training a %s classifier: %d classes, vocab %d, %d replica(s), global batch %d, %d steps/epoch",
+    log.info("training a %s classifier: %d classes, vocab %d, %d replica(s), global batch %d, %d steps/epoch",
                  config.model.preset, num_classes, vocab_size, strategy.num_replicas_in_sync, training.batch_size,
                  steps_per_epoch)
 

@@ -1,8 +1,11 @@
 """Readable progress for long fits in logs (Keras' bar is unreadable when stdout is not a terminal)."""
+import logging
 import time
 
 import keras
-from absl import logging
+
+# Our progress lines go to this logger; pipeline/console.py shows it on stderr, whatever absl's verbosity.
+log = logging.getLogger("tfx_text")
 
 
 class ProgressLogger(keras.callbacks.Callback):
@@ -22,10 +25,10 @@ class ProgressLogger(keras.callbacks.Callback):
             return
         elapsed = time.perf_counter() - self._start
         left = elapsed / step * (self._steps - step)
-        logging.info("epoch %d/%d step %d/%d loss %.4f | %.0f examples/s | epoch ends in %.0fs",
+        log.info("epoch %d/%d step %d/%d loss %.4f | %.0f examples/s | epoch ends in %.0fs",
                      self._epoch + 1, self._epochs, step, self._steps, (logs or {}).get("loss", float("nan")),
                      step * self._batch / elapsed, left)
 
     def on_epoch_end(self, epoch, logs=None):
         shown = " ".join(f"{k} {v:.4f}" for k, v in sorted((logs or {}).items()) if isinstance(v, float))
-        logging.info("epoch %d/%d done in %.0fs: %s", epoch + 1, self._epochs, time.perf_counter() - self._start, shown)
+        log.info("epoch %d/%d done in %.0fs: %s", epoch + 1, self._epochs, time.perf_counter() - self._start, shown)

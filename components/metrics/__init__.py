@@ -1,0 +1,1 @@
+"""Evaluation metrics beyond what Keras ships."""

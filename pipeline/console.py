@@ -1,0 +1,42 @@
+"""What a person sees while the pipeline runs: our progress lines and each component's start/finish, not the
+hundreds of library warnings TFX, Beam and Google clients print on every run."""
+import logging
+import re
+import sys
+import warnings
+
+from components.training.progress import log as PROGRESS
+
+
+_COMPONENT_LINE = re.compile(r"^Component .* is (running|finished)\.$|^A cached execution \d+ is used\.$")
+_KNOWN_NOISE = ("property_predicate is not supported", "payload_format custom property", "Tables initialized inside",
+                "python-snappy", "Skipping registering GPU", "could not be found in the model's function",
+                "Found untraced functions", "Could not find cuda drivers")
+
+
+class _AbslFilter(logging.Filter):
+    """Keeps TFX's component start/finish lines, real warnings and errors; drops known noise."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            return True
+        if record.levelno == logging.INFO:
+            return bool(_COMPONENT_LINE.match(message))
+        return not any(noise in message for noise in _KNOWN_NOISE)
+
+
+def setup() -> None:
+    """Idempotent: call once at program start (CLI, benchmarks)."""
+    for category in (FutureWarning, DeprecationWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=category)
+    if not PROGRESS.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        PROGRESS.addHandler(handler)
+        PROGRESS.setLevel(logging.INFO)
+        PROGRESS.propagate = False
+    absl_logger = logging.getLogger("absl")
+    absl_logger.setLevel(logging.INFO)
+    if not any(isinstance(f, _AbslFilter) for f in absl_logger.filters):
+        absl_logger.addFilter(_AbslFilter())
