@@ -171,3 +171,8 @@ class _Problems:
             lines.append(f"  {kind}: {count} row{'s' * (count != 1)}: {', '.join(self._examples[kind])}{more}")
         raise UserError("the input has bad rows:\n" + "\n".join(lines),
                         hint="fix or delete these rows; fields holding commas or quotes go in double quotes")
+
+
+def check_data_csv(path: str, data) -> CsvSummary:
+    """The CSV check with the columns a DataConfig names (the signature every input format's check shares)."""
+    return check_csv(path, data.text_column, data.label_column)

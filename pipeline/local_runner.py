@@ -7,8 +7,9 @@ from typing import Tuple
 
 from tfx import v1 as tfx
 
+from components import readers, tasks
 from components.training.progress import log
-from pipeline import demo_data, input_checks
+from pipeline import demo_data
 from pipeline.config import Config, DataConfig
 from pipeline.pipeline import PipelinePaths, create_pipeline
 from pipeline.run_report import RunReport, latest_run
@@ -18,29 +19,31 @@ def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
     """Checks the data, runs every component (cached ones are skipped) and reports what happened."""
     workdir = os.path.abspath(workdir)
     train_path = config.data.input_path or demo_data.ensure_demo_csv(os.path.join(workdir, "data"))
-    num_classes = check_inputs(config.data, train_path)
-    paths = workdir_paths(workdir, train_path, config.data)
+    input_format = readers.FORMATS[tasks.get(config.task).input_format]
+    num_classes = check_inputs(config.data, train_path, input_format)
+    paths = workdir_paths(workdir, train_path, config.data, input_format.directory_pattern)
     os.makedirs(workdir, exist_ok=True)
     tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
     return latest_run(paths.metadata_path, config.pipeline_name), paths
 
 
-def check_inputs(data: DataConfig, train_path: str) -> int:
-    """Fails fast with a readable message on bad CSVs; returns the number of label classes."""
+def check_inputs(data: DataConfig, train_path: str, input_format: readers.InputFormat) -> int:
+    """Fails fast with a readable message on bad input files; returns the number of labels."""
+    check = readers.load(input_format.check)
     summary = None
     for path in filter(None, (train_path, data.eval_path)):
-        checked = input_checks.check_csv(path, data.text_column, data.label_column)
+        checked = check(path, data)
         log.info("input %s: %s", path, checked.describe())
         summary = summary or checked
     return len(summary.label_counts)
 
 
-def workdir_paths(workdir: str, train_path: str, data: DataConfig) -> PipelinePaths:
+def workdir_paths(workdir: str, train_path: str, data: DataConfig, directory_pattern: str) -> PipelinePaths:
     """Everything a run writes lives under `workdir`; the data may live anywhere."""
-    base, train_pattern = _split_input(train_path)
+    base, train_pattern = _split_input(train_path, directory_pattern)
     eval_pattern = None
     if data.eval_path:  # ExampleGen reads one directory: both splits become patterns under a common one
-        eval_base, eval_pattern = _split_input(data.eval_path)
+        eval_base, eval_pattern = _split_input(data.eval_path, directory_pattern)
         common = os.path.commonpath([base, eval_base])
         train_pattern = os.path.relpath(os.path.join(base, train_pattern), common)
         eval_pattern = os.path.relpath(os.path.join(eval_base, eval_pattern), common)
@@ -56,8 +59,8 @@ def workdir_paths(workdir: str, train_path: str, data: DataConfig) -> PipelinePa
     )
 
 
-def _split_input(path: str) -> Tuple[str, str]:
+def _split_input(path: str, directory_pattern: str) -> Tuple[str, str]:
     path = os.path.abspath(path)
     if os.path.isdir(path):
-        return path, "*.csv"
+        return path, directory_pattern
     return os.path.dirname(path), os.path.basename(path)

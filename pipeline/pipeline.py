@@ -3,9 +3,11 @@ import dataclasses
 from typing import List, Optional
 
 from tfx import v1 as tfx
+from tfx.components import FileBasedExampleGen
+from tfx.dsl.components.base import executor_spec
 
+from components import readers, tasks
 from components.anomalies_gate import AnomaliesGate
-from components.evaluation import build_eval_config
 from pipeline.config import Config
 
 PREPROCESSING_FN = "components.transform_module.preprocessing_fn"
@@ -29,8 +31,8 @@ def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
     # Each component gets only the sections it reads, so that changing e.g. a threshold does not void its cache.
     transform_config = {k: everything[k] for k in ("task", "data", "tokenizer")}
     trainer_config = {k: everything[k] for k in ("task", "data", "tokenizer", "model", "training")}
-    example_gen = tfx.components.CsvExampleGen(
-        input_base=paths.input_base, input_config=_input_config(paths), output_config=_output_config(config, paths))
+    task = tasks.get(config.task)
+    example_gen = _example_gen(task.input_format, config, paths)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if paths.schema_path:
         schema_gen = tfx.components.ImportSchemaGen(schema_file=paths.schema_path)
@@ -61,7 +63,7 @@ def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         example_splits=["eval"],
-        eval_config=build_eval_config(config, num_classes))
+        eval_config=task.eval_config(config, num_classes))
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
@@ -76,6 +78,16 @@ def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(paths.metadata_path),
         beam_pipeline_args=beam_pipeline_args or ["--direct_running_mode=in_memory", "--direct_num_workers=1"],
     )
+
+
+def _example_gen(input_format: str, config: Config, paths: PipelinePaths):
+    splits = dict(input_base=paths.input_base, input_config=_input_config(paths),
+                  output_config=_output_config(config, paths))
+    executor = readers.FORMATS[input_format].executor
+    if executor is None:
+        return tfx.components.CsvExampleGen(**splits)
+    return FileBasedExampleGen(
+        custom_executor_spec=executor_spec.BeamExecutorSpec(readers.load(executor)), **splits)
 
 
 def _input_config(paths: PipelinePaths):

@@ -1,0 +1,27 @@
+"""Input formats: which ExampleGen reads them, which files a directory input means, and the up-front check.
+
+CSV uses TFX's CsvExampleGen; other formats register a BaseExampleGenExecutor subclass. Entries are dotted paths so
+that choosing a format imports only its reader.
+"""
+import dataclasses
+import importlib
+from typing import Optional
+
+CSV = "csv"
+
+
+@dataclasses.dataclass(frozen=True)
+class InputFormat:
+    executor: Optional[str]  # dotted path of a BaseExampleGenExecutor subclass; None: TFX's CsvExampleGen
+    directory_pattern: str  # the files read when data.input_path is a directory
+    check: str  # dotted path of check(path, data_config) -> summary with .rows, .label_counts, .describe()
+
+
+FORMATS = {
+    CSV: InputFormat(None, "*.csv", "pipeline.input_checks.check_data_csv"),
+}
+
+
+def load(dotted_path: str):
+    module, _, name = dotted_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
