@@ -7,7 +7,7 @@
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up noise out of the user's way
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up noise (CUDA probes on CPU machines)
 
 from absl import app, flags, logging  # noqa: E402
 

@@ -5,7 +5,9 @@ import re
 import sys
 import warnings
 
-from components.training.progress import log as PROGRESS
+from absl import logging as absl_logging
+
+from components.log import progress as PROGRESS
 
 
 _COMPONENT_LINE = re.compile(r"^Component .* is (running|finished)\.$|^A cached execution \d+ is used\.$")
@@ -14,7 +16,7 @@ _KNOWN_NOISE = ("property_predicate is not supported", "payload_format custom pr
                 "Found untraced functions", "Could not find cuda drivers")
 
 
-class _AbslFilter(logging.Filter):
+class _LibraryFilter(logging.Filter):
     """Keeps TFX's component start/finish lines, real warnings and errors; drops known noise."""
 
     def filter(self, record):
@@ -36,7 +38,8 @@ def setup() -> None:
         PROGRESS.addHandler(handler)
         PROGRESS.setLevel(logging.INFO)
         PROGRESS.propagate = False
-    absl_logger = logging.getLogger("absl")
-    absl_logger.setLevel(logging.INFO)
-    if not any(isinstance(f, _AbslFilter) for f in absl_logger.filters):
-        absl_logger.addFilter(_AbslFilter())
+    logging.getLogger("absl").setLevel(logging.INFO)
+    # Beam and TFX log through the root logger into absl's handler: filter there, where every record passes.
+    for handler in {absl_logging.get_absl_handler(), *logging.getLogger().handlers}:
+        if not any(isinstance(f, _LibraryFilter) for f in handler.filters):
+            handler.addFilter(_LibraryFilter())

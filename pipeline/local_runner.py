@@ -8,7 +8,7 @@ from typing import Tuple
 from tfx import v1 as tfx
 
 from components import readers, tasks
-from components.training.progress import log
+from components.log import progress as log
 from pipeline import demo_data
 from pipeline.config import Config, DataConfig
 from pipeline.pipeline import PipelinePaths, create_pipeline

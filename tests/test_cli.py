@@ -60,3 +60,21 @@ def test_bad_text_rows_name_the_line(tmp_path, bad):
     lines[5] = (bad.encode("latin-1") if "\xff" in bad else bad.encode()) + b",positive\r"
     path.write_bytes(b"\n".join(lines))
     _assert_user_error(_cli("run", f"--set=data.input_path={path}", cwd=tmp_path), "r.csv", "6")
+
+
+SCHEMA = """
+feature { name: "text" type: BYTES presence { min_fraction: 1.0 min_count: 1 } shape { dim { size: 1 } } }
+feature { name: "label" type: BYTES domain: "label" presence { min_fraction: 1.0 min_count: 1 }
+          shape { dim { size: 1 } } }
+string_domain { name: "label" value: "negative" value: "positive" }
+"""
+
+
+def test_labels_outside_the_schema_stop_the_run_before_training(tmp_path):
+    rows = [(text, "neutral" if i % 7 == 0 else label) for i, (text, label) in enumerate(sentiment_rows(60))]
+    data = write_csv(tmp_path / "r.csv", rows)
+    (tmp_path / "schema.pbtxt").write_text(SCHEMA)
+    result = _cli("run", f"--set=data.input_path={data}", f"--set=data.schema_path={tmp_path / 'schema.pbtxt'}",
+                  f"--workdir={tmp_path / 'work'}", cwd=tmp_path)
+    _assert_user_error(result, "does not match the schema", "'label'", "neutral")
+    assert not list((tmp_path / "work" / "pipeline_root").glob("Trainer*"))

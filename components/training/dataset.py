@@ -5,6 +5,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components import features
+from pipeline.errors import UserError
 
 _AUTOTUNE = tf.data.AUTOTUNE
 
@@ -31,7 +32,11 @@ def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_
         dataset = dataset.shuffle(20_000, seed=seed, reshuffle_each_iteration=True).repeat()
     dataset = dataset.batch(batch_size).map(lambda x: _split(tf.io.parse_example(x, spec)), _AUTOTUNE)
     if not training:  # a known length keeps Keras from warning that validation data "ran out"
-        batches = -(-count_examples(files) // batch_size)
+        examples = count_examples(files)
+        if not examples:
+            raise UserError("the eval split has no examples",
+                            hint="add rows, raise data.eval_percent, or point data.eval_path at a file")
+        batches = -(-examples // batch_size)
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     return dataset.prefetch(_AUTOTUNE)
 

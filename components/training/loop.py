@@ -10,9 +10,11 @@ import keras
 import tensorflow as tf
 
 from components.training.optimizer import build_optimizer
-from components.training.progress import ProgressLogger, log
+from components.log import progress as log
+from components.training.progress import ProgressLogger
 from components.training.strategy import build_strategy, set_precision
 from pipeline.config import Config
+from pipeline.errors import UserError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Fit:
 def fit(config: Config, task: Fit, log_dir: str) -> keras.Model:
     """Fits with early stopping on the eval split; returns the model holding the best eval loss's weights."""
     training = config.training
+    if not task.train_examples:
+        raise UserError("the train split has no examples", hint="add rows or lower data.eval_percent")
     steps_per_epoch = math.ceil(task.train_examples / training.batch_size)
     strategy = build_strategy(training)
     log.info("training %s | %d replica(s), global batch %d, %d steps/epoch, %d epochs max", task.description,

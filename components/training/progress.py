@@ -1,11 +1,9 @@
 """Readable progress for long fits in logs (Keras' bar is unreadable when stdout is not a terminal)."""
-import logging
 import time
 
 import keras
 
-# Our progress lines go to this logger; pipeline/console.py shows it on stderr, whatever absl's verbosity.
-log = logging.getLogger("tfx_text")
+from components.log import progress as log
 
 
 class ProgressLogger(keras.callbacks.Callback):

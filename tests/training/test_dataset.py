@@ -41,3 +41,12 @@ def test_training_dataset_repeats_and_shuffles(tmp_path):
     first = [int(x) for b in ds.take(4) for x in b[0][features.TOKEN_IDS][:, 0]]
     assert sorted(first[:8]) == list(range(8)) and sorted(first[8:]) == list(range(8))
     assert first[:8] != list(range(8)) or first[8:] != list(range(8))
+
+
+def test_an_empty_eval_split_is_a_user_error(tmp_path):
+    import pytest
+    from pipeline.errors import UserError
+
+    files = [_write_records(tmp_path / "a.gz", 0)]
+    with pytest.raises(UserError, match="eval split has no examples"):
+        dataset.make_dataset(files, _FakeTransformOutput(), batch_size=3, training=False)
