@@ -26,7 +26,8 @@ def build_eval_config(config: Config, num_classes: int) -> tfma.EvalConfig:
     else:
         specs.append(tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="F1Score")],
                                       binarize=tfma.BinarizationOptions(class_ids={"values": list(range(num_classes))}),
-                                      aggregate=tfma.AggregationOptions(macro_average=True)))
+                                      aggregate=tfma.AggregationOptions(  # TFMA needs explicit equal weights
+                                          macro_average=True, class_weights={i: 1.0 for i in range(num_classes)})))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
             model_type="tf_generic",  # explicit: auto-detection doubles the Evaluator's time (STACK.md)
