@@ -1,7 +1,7 @@
 # The commands README names. Each one sets up the environment first (a no-op once .venv matches the lock).
 PY := .venv/bin/python
 
-.PHONY: setup demo test test-fast bench-sst2 bench-demo lock
+.PHONY: setup demo test test-fast bench-sst2 bench-demo bench-speed lock
 
 setup:
 	@bash scripts/setup.sh
@@ -20,6 +20,18 @@ bench-sst2: setup  ## SST-2 test accuracy of the from-scratch small preset (need
 
 bench-demo: setup  ## wall time, peak memory and per-component time of the demo run
 	$(PY) bench/demo_run.py
+
+# The speed peer (HF transformers + PyTorch) lives in its own Python 3.11 venv, never in the project's .venv.
+PEER_PYTHON ?= /usr/bin/python3
+PEER_VENV := .bench-venv
+
+$(PEER_VENV)/.ready:  # stamped only after the install, so a failed one is retried
+	$(PEER_PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install -q torch==2.13.0 transformers tokenizers
+	touch $@
+
+bench-speed: setup $(PEER_VENV)/.ready  ## trainer tokens/s and MFU per preset and switch, side by side with HF
+	$(PY) bench/trainer_speed.py
 
 lock:  ## re-freeze requirements.lock from the current .venv (after changing pins in pyproject.toml)
 	$(PY) -m pip freeze --exclude-editable > requirements.lock

@@ -36,6 +36,27 @@ def write_csv(path: str, rows) -> str:
     return path
 
 
+def sst2_splits(data_dir: str):
+    """(train CSV, dev CSV, test rows): train -> the Trainer, dev -> the eval split, test -> the pushed model."""
+    os.makedirs(data_dir, exist_ok=True)
+    return (write_csv(os.path.join(data_dir, "train.csv"), read_sst2("train")),
+            write_csv(os.path.join(data_dir, "dev.csv"), read_sst2("dev")), read_sst2("test"))
+
+
+def pushed_accuracy(serving_root: str, model_name: str, rows) -> float:
+    """Accuracy of the newest pushed version on (text, label) rows, through its raw-text signature."""
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    model_dir = os.path.join(serving_root, model_name)
+    version = max(int(v) for v in os.listdir(model_dir) if v.isdigit())
+    predict = tf.saved_model.load(os.path.join(model_dir, str(version))).signatures["serving_default"]
+    texts, labels = zip(*rows)
+    predicted = np.concatenate([predict(text=tf.constant(texts[i:i + 256]))["label"].numpy()
+                                for i in range(0, len(texts), 256)])
+    return float(np.mean([p.decode() == label for p, label in zip(predicted, labels)]))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--set", action="append", default=[], help="config override, repeatable")
@@ -46,16 +67,10 @@ def main():
 
     from pipeline import config as config_lib
     from pipeline import console, local_runner
-    import tensorflow as tf
-    import tensorflow_text  # noqa: F401
 
     console.setup()
     workdir = args.workdir or tempfile.mkdtemp(prefix="sst2-bench-")
-    data_dir = os.path.join(workdir, "data")
-    os.makedirs(data_dir, exist_ok=True)
-    train = write_csv(os.path.join(data_dir, "train.csv"), read_sst2("train"))
-    dev = write_csv(os.path.join(data_dir, "dev.csv"), read_sst2("dev"))
-    test = read_sst2("test")
+    train, dev, test = sst2_splits(os.path.join(workdir, "data"))
     overrides = DEFAULTS + [f"data.input_path={train}", f"data.eval_path={dev}"] + args.set
     config = config_lib.load(None, overrides)
 
@@ -65,17 +80,11 @@ def main():
     print("\n".join(report.lines()))
     trainer_seconds = next(c.seconds for c in report.components if c.component_id == "Trainer")
 
-    model_dir = os.path.join(paths.serving_root, config.serving.model_name)
-    version = max(int(v) for v in os.listdir(model_dir) if v.isdigit())
-    predict = tf.saved_model.load(os.path.join(model_dir, str(version))).signatures["serving_default"]
-    texts, labels = zip(*test)
-    predicted = np.concatenate([predict(text=tf.constant(texts[i:i + 256]))["label"].numpy()
-                                for i in range(0, len(texts), 256)])
-    accuracy = float(np.mean([p.decode() == l for p, l in zip(predicted, labels)]))
+    accuracy = pushed_accuracy(paths.serving_root, config.serving.model_name, test)
 
     print(f"\nSST-2 from scratch, preset {config.model.preset} {config.model.shape()}, "
           f"{config.training.epochs} epochs max, batch {config.training.batch_size}, seq {config.tokenizer.max_seq_length}")
-    print(f"test accuracy      {accuracy:.4f}  ({len(texts)} sentences)")
+    print(f"test accuracy      {accuracy:.4f}  ({len(test)} sentences)")
     print(f"training wall time {trainer_seconds:.0f} s (Trainer execution, incl. export)")
     print(f"pipeline wall time {wall:.0f} s")
 

@@ -8,9 +8,24 @@ SEGMENT_IDS = "segment_ids"
 LABEL_ID = "label_id"
 MODEL_INPUTS = (TOKEN_IDS, PADDING_MASK, SEGMENT_IDS)
 
+# Token classification. Raw: one tf.Example per sentence with its words and their tags (bytes lists).
+TOKENS, TAGS = "tokens", "tags"
+# Transformed, int64 [max_seq_length]: the tag id on the first word piece of each word and IGNORE_TAG on every other
+# position ([CLS], [SEP], padding, later pieces, words whose tag the training split never had); TAG_MASK is 1 exactly
+# on those first pieces, so it says where to tag at inference, when there are no labels.
+TAG_IDS, TAG_MASK = "tag_ids", "tag_mask"
+IGNORE_TAG = -100  # what Keras' ignore_class and the CRF's masks take as "no tag here"
+
+# Language models (causal and masked): TOKEN_IDS is int64 [pieces] per document, no special tokens. The masked LM
+# also keeps SENTENCE_LENGTHS, int64 [sentences]: pieces per sentence, where next-sentence prediction may split.
+SENTENCE_LENGTHS = "sentence_lengths"
+
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)  # PAD is id 0, as keras-hub expects
+# Causal LM: [SEP] ends every document in the packed token stream, so a prompt starts after one (no new token).
+DOCUMENT_END = SEP
 
 # Names of the vocabularies Transform writes as assets (tft_output.vocabulary_file_by_name).
 WORDPIECE_VOCAB = "wordpiece_vocab"
 LABEL_VOCAB = "label_vocab"
+TAG_VOCAB = "tag_vocab"

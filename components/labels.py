@@ -11,23 +11,27 @@ from components.tokenization import tokenizer
 from pipeline.errors import UserError
 
 
-def label_ids(labels):
+def label_ids(labels, vocab_name: str = features.LABEL_VOCAB):
     """Ids in sorted label order (numbers numerically: "2" < "10"; text lexicographically: "negative" < "positive").
 
     tft.vocabulary orders by frequency, so ids would swap between datasets whose class balance differs.
-    Labels unseen in the analyzed data, and empty ones, map to -1.
+    Labels unseen in the analyzed data, and empty ones, map to -1. The vocabulary is the asset `vocab_name`.
     """
     path, = tft.experimental.ptransform_analyzer(  # the placeholder must be a valid (non-empty) vocabulary file
-        [labels], _SortedLabels(), [tf.string], [[]], output_asset_default_values=[b"placeholder\n"],
-        name="label_vocabulary")
+        [labels], _SortedLabels(vocab_name), [tf.string], [[]], output_asset_default_values=[b"placeholder\n"],
+        name=vocab_name)
     return tft.apply_vocabulary(labels, path)
 
 
 class _SortedLabels(tft_beam.experimental.PTransformAnalyzer):
     """Batches of labels -> the path of a file with the distinct non-empty labels, sorted."""
 
+    def __init__(self, vocab_name: str):
+        super().__init__()
+        self._vocab_name = vocab_name
+
     def expand(self, batches):
-        path = os.path.join(self.base_temp_dir, features.LABEL_VOCAB)
+        path = os.path.join(self.base_temp_dir, self._vocab_name)
         return (batches
                 | "Labels" >> beam.FlatMap(lambda batch: set(batch[0].tolist()))
                 | "Distinct" >> beam.Distinct()

@@ -1,8 +1,12 @@
-"""Command line: `run` the pipeline, `serve` the pushed models, or `demo` (run, then serve).
+"""Command line: `run` the pipeline, `serve` the pushed models, or `demo` (run, then serve); `schedule` retraining on
+new spans and see its `status`; `compile` the pipeline for Kubeflow.
 
     python -m pipeline.cli demo
     python -m pipeline.cli run --config=my.yaml --set training.epochs=5 --set data.input_path=reviews.csv
     python -m pipeline.cli serve --workdir=workdir
+    python -m pipeline.cli schedule --set 'data.input_path=data/span-{SPAN}' --set 'schedule.cron=0 3 * * *'
+    python -m pipeline.cli status --set 'data.input_path=data/span-{SPAN}'
+    python -m pipeline.cli compile --num_classes=2 --kfp_image=... --kfp_pipeline_root=gs://... (see BUILD.md)
 """
 import os
 import sys
@@ -16,11 +20,22 @@ from pipeline import console  # noqa: E402
 from pipeline.errors import UserError  # noqa: E402
 
 DEFAULT_PRESET = os.path.join(os.path.dirname(__file__), "presets", "classification.yaml")
-COMMANDS = ("run", "serve", "demo")
+COMMANDS = ("run", "serve", "demo", "predict", "schedule", "status", "compile")
 
 flags.DEFINE_string("config", DEFAULT_PRESET, "YAML preset with the pipeline's config.")
 flags.DEFINE_multi_string("set", [], "Override one config key: --set section.key=value (repeatable).")
 flags.DEFINE_string("workdir", "workdir", "Where runs write metadata, artifacts and pushed models.")
+flags.DEFINE_multi_string("text", [], "predict: a raw text to send (repeatable).")
+flags.DEFINE_enum("protocol", "rest", ["rest", "grpc"], "predict: which of the server's APIs to call.")
+flags.DEFINE_integer("max_runs", None, "schedule: stop after this many cron firings (default: never).")
+flags.DEFINE_integer("num_classes", 0, "compile: the number of labels (2 picks AUC, more picks macro-F1).")
+flags.DEFINE_string("kfp_output_dir", "kubeflow", "compile: where the pipeline and recurring-run JSON are written.")
+flags.DEFINE_string("kfp_image", "", "compile: the trainer image (serving/deploy/Dockerfile.trainer).")
+flags.DEFINE_string("kfp_pipeline_root", "", "compile: pipeline root URI, e.g. gs://bucket/tfx.")
+flags.DEFINE_string("kfp_serving_root", "", "compile: where the Pusher writes, e.g. gs://bucket/serving.")
+flags.DEFINE_string("dataflow_project", "", "compile: Google Cloud project for Dataflow.")
+flags.DEFINE_string("dataflow_region", "", "compile: Dataflow region, e.g. europe-west1.")
+flags.DEFINE_string("dataflow_temp_location", "", "compile: Dataflow scratch URI, e.g. gs://bucket/tmp.")
 FLAGS = flags.FLAGS
 
 
@@ -34,6 +49,14 @@ def main(argv):
         _run(config)
     if argv[1] in ("serve", "demo"):
         _serve(config)
+    if argv[1] == "predict":
+        _predict(config)
+    if argv[1] == "schedule":
+        _schedule(config)
+    if argv[1] == "status":
+        _status(config)
+    if argv[1] == "compile":
+        _compile(config)
 
 
 def _run(config):
@@ -41,6 +64,36 @@ def _run(config):
 
     report, _ = local_runner.run(config, FLAGS.workdir)
     print("\n".join(report.lines()), flush=True)
+
+
+def _schedule(config):
+    from pipeline import schedule
+
+    for firing in schedule.run(config, FLAGS.workdir, max_runs=FLAGS.max_runs):
+        span = f" (span {firing.span})" if firing.span is not None else ""
+        print(f"{firing.at.isoformat()}: {firing.outcome}{span}", flush=True)
+        if firing.report:
+            print("\n".join(firing.report.lines()), flush=True)
+
+
+def _status(config):
+    from pipeline import status
+
+    print("\n".join(status.lines(config, FLAGS.workdir)), flush=True)
+
+
+def _compile(config):
+    from pipeline import kubeflow_runner
+
+    missing = [f"--{name}" for name in ("kfp_image", "kfp_pipeline_root", "kfp_serving_root", "dataflow_project",
+                                        "dataflow_region", "dataflow_temp_location") if not getattr(FLAGS, name)]
+    if missing:
+        raise UserError(f"compile needs {', '.join(missing)}", hint="see BUILD.md, section Kubeflow")
+    target = kubeflow_runner.KubeflowTarget(
+        pipeline_root=FLAGS.kfp_pipeline_root, serving_root=FLAGS.kfp_serving_root, image=FLAGS.kfp_image,
+        project=FLAGS.dataflow_project, region=FLAGS.dataflow_region, temp_location=FLAGS.dataflow_temp_location)
+    for path in kubeflow_runner.compile_pipeline(config, target, FLAGS.num_classes, FLAGS.kfp_output_dir):
+        print(f"wrote {path}", flush=True)
 
 
 def _serve(config):
@@ -54,7 +107,32 @@ def _serve(config):
     print(f"\nServing {model_dir} at {url} (TF Serving REST API). Try:\n"
           f"  curl -s -X POST {url}:predict -d '{{\"instances\": [\"a gripping, beautifully acted film\"]}}'\n",
           flush=True)
-    server.serve(os.path.dirname(model_dir), serving.model_name, serving.host, serving.port)
+    batching = server.BatchingOptions(max_batch_size=serving.max_batch_size,
+                                      batch_timeout_micros=serving.batch_timeout_micros) if serving.batching else None
+    server.serve(os.path.dirname(model_dir), serving.model_name, serving.host, serving.port,
+                 grpc_port=serving.grpc_port or None, batching=batching)
+
+
+def _predict(config):
+    import json
+
+    import grpc
+
+    from serving import client
+
+    if not FLAGS.text:
+        raise UserError("predict needs at least one --text", hint='--text="a gripping, beautifully acted film"')
+    serving = config.serving
+    port = serving.grpc_port if FLAGS.protocol == "grpc" else serving.port
+    try:
+        results = client.predict(FLAGS.text, serving.model_name, host=serving.host, port=port, protocol=FLAGS.protocol)
+    except client.PredictError as e:
+        raise UserError(f"the server refused the request: {e}") from None
+    except (OSError, grpc.RpcError) as e:
+        raise UserError(f"no server answered at {serving.host}:{port} ({e})",
+                        hint="start one with `python -m pipeline.cli serve`") from None
+    for text, result in zip(FLAGS.text, results):
+        print(json.dumps({"text": text, **result}, ensure_ascii=False), flush=True)
 
 
 def _user_error(exc: BaseException):

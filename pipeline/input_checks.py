@@ -78,13 +78,18 @@ def check_csv(path: str, text_column: str, label_column: str, min_rows: int = MI
 
 
 def _csv_files(path: str) -> List[str]:
+    return input_files(path, "*.csv", _INPUT_HINT)
+
+
+def input_files(path: str, pattern: str, hint: str) -> List[str]:
+    """The file `path`, or the files of the directory `path` that match `pattern`; a UserError if there are none."""
     if os.path.isdir(path):
-        files = sorted(glob.glob(os.path.join(glob.escape(path), "*.csv")))
+        files = sorted(glob.glob(os.path.join(glob.escape(path), pattern)))
         if not files:
-            raise UserError(f"directory {path} holds no *.csv files", hint=_INPUT_HINT)
+            raise UserError(f"directory {path} holds no {pattern} files", hint=hint)
         return files
     if not os.path.isfile(path):
-        raise UserError(f"input {path} does not exist", hint=_INPUT_HINT)
+        raise UserError(f"input {path} does not exist", hint=hint)
     return [path]
 
 

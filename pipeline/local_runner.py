@@ -11,6 +11,7 @@ from components import readers, tasks
 from components.log import progress as log
 from pipeline import demo_data
 from pipeline.config import Config, DataConfig
+from pipeline.errors import UserError
 from pipeline.pipeline import PipelinePaths, create_pipeline
 from pipeline.run_report import RunReport, latest_run
 
@@ -18,8 +19,12 @@ from pipeline.run_report import RunReport, latest_run
 def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
     """Checks the data, runs every component (cached ones are skipped) and reports what happened."""
     workdir = os.path.abspath(workdir)
+    format_name = tasks.get(config.task).input_format
+    input_format = readers.FORMATS[format_name]
+    if not config.data.input_path and format_name != readers.CSV:
+        raise UserError(f"task {config.task!r} reads {format_name} files and has no demo data",
+                        hint="pass --set data.input_path=<your data>")
     train_path = config.data.input_path or demo_data.ensure_demo_csv(os.path.join(workdir, "data"))
-    input_format = readers.FORMATS[tasks.get(config.task).input_format]
     num_classes = check_inputs(config.data, train_path, input_format)
     paths = workdir_paths(workdir, train_path, config.data, input_format.directory_pattern)
     os.makedirs(workdir, exist_ok=True)
@@ -30,12 +35,17 @@ def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
 def check_inputs(data: DataConfig, train_path: str, input_format: readers.InputFormat) -> int:
     """Fails fast with a readable message on bad input files; returns the number of labels."""
     check = readers.load(input_format.check)
-    summary = None
+    summaries = []
     for path in filter(None, (train_path, data.eval_path)):
-        checked = check(path, data)
-        log.info("input %s: %s", path, checked.describe())
-        summary = summary or checked
-    return len(summary.label_counts)
+        summaries.append(check(path, data))
+        log.info("input %s: %s", path, summaries[-1].describe())
+    seen, evaluated = summaries[0].label_counts, summaries[-1].label_counts
+    unseen = {label: count for label, count in sorted(evaluated.items()) if label not in seen}
+    if unseen:  # the label vocabulary is learned from the training split only
+        log.warning("labels in %s that %s lacks, so no model can predict them (label: rows or words): %s. They map "
+                    "to id -1; a token classifier neither trains nor scores the words they tag",
+                    data.eval_path, train_path, unseen)
+    return len(summaries[0].label_counts)
 
 
 def workdir_paths(workdir: str, train_path: str, data: DataConfig, directory_pattern: str) -> PipelinePaths:

@@ -1,4 +1,5 @@
-"""What a pipeline run did, read back from ML Metadata: per-component state and time, blessing, pushed version."""
+"""What a pipeline run did, read back from ML Metadata: per-component state and time, blessing, pushed version,
+the newest span it ingested and where the Evaluator wrote its metrics."""
 import dataclasses
 from typing import List, Optional
 
@@ -21,6 +22,8 @@ class RunReport:
     components: List[ComponentRun]
     blessed: Optional[bool]  # None when the Evaluator did not run
     pushed_version: Optional[str]  # None when nothing was pushed
+    span: Optional[int] = None  # the newest span its examples came from (None without {SPAN} in the input path)
+    evaluation_uri: Optional[str] = None  # the Evaluator's ModelEvaluation directory (tfma.load_metrics reads it)
 
     def lines(self) -> List[str]:
         rows = [f"  {c.component_id:<32} {c.state:<9} {c.seconds:7.1f}s" for c in self.components]
@@ -30,11 +33,18 @@ class RunReport:
 
 
 def latest_run(metadata_path: str, pipeline_name: str) -> Optional[RunReport]:
+    runs = all_runs(metadata_path, pipeline_name)
+    return runs[-1] if runs else None
+
+
+def all_runs(metadata_path: str, pipeline_name: str) -> List[RunReport]:
+    """Every run of the pipeline, oldest first."""
     store = mlmd.MetadataStore(_connection(metadata_path))
     runs = [c for c in store.get_contexts_by_type("pipeline_run") if _in_pipeline(store, c, pipeline_name)]
-    if not runs:
-        return None
-    run = max(runs, key=lambda c: c.create_time_since_epoch)
+    return [_report(store, run) for run in sorted(runs, key=lambda c: c.create_time_since_epoch)]
+
+
+def _report(store, run) -> RunReport:
     executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch)
     components = [ComponentRun(_component_id(store, e), _STATE.Name(e.last_known_state),
                                (e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000.0)
@@ -44,7 +54,11 @@ def latest_run(metadata_path: str, pipeline_name: str) -> Optional[RunReport]:
     pushes = [a for a in outputs if _type_name(store, a) == "PushedModel"]
     blessed = bool(_custom(blessings[0], "blessed")) if blessings else None
     pushed = pushes[0] if pushes and _custom(pushes[0], "pushed") else None
-    return RunReport(run.name, components, blessed, str(_custom(pushed, "pushed_version")) if pushed else None)
+    spans = [int(_custom(a, "span")) for a in outputs if _type_name(store, a) == "Examples" and _custom(a, "span")]
+    evaluations = [a.uri for a in outputs if _type_name(store, a) == "ModelEvaluation"]
+    return RunReport(run.name, components, blessed, str(_custom(pushed, "pushed_version")) if pushed else None,
+                     span=max(spans, default=None),
+                     evaluation_uri=evaluations[0] if evaluations else None)
 
 
 def _connection(metadata_path: str) -> metadata_store_pb2.ConnectionConfig:

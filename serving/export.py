@@ -1,27 +1,68 @@
 """One SavedModel that owns "raw request -> Transform graph -> model -> response".
 
-Signatures:
+`TransformServingModule` is what every task's export shares; the classifier's signatures (the token classifier's
+are in serving/export_entities.py):
   serving_default    text: tf.string (B,)              -> label, class_id, probabilities
   serving_examples   examples: serialized tf.Example    -> the same (what TFMA and tf.Example clients call)
   transform_features examples: serialized tf.Example    -> Transform's outputs, label_id included (TFMA's labels)
+
+`write_warmup_requests` adds the requests TF Serving (and serving.server) replay before a version serves.
 """
+import os
+from typing import Sequence
+
 import keras
 import tensorflow as tf
 import tensorflow_transform as tft
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from components import features
+from serving.warmup import WARMUP_FILE
 
 
-class ClassifierServingModule(tf.Module):
-    """Tracks the model and the Transform layer together so the vocabularies' tables are saved with the graph."""
+class TransformServingModule(tf.Module):
+    """What every task's export shares: the model and the Transform layer tracked together (so the vocabularies'
+    tables are saved with the graph) and the two tf.Example signatures TFMA calls.
 
-    def __init__(self, model: keras.Model, tft_output: tft.TFTransformOutput, text_key: str, label_key: str):
+    A task adds `serve_text` (serving_default) and `_predict` (raw features -> outputs), and may add labels for
+    TFMA to transform_features' outputs through `_evaluation_labels`.
+    """
+
+    def __init__(self, model: keras.Model, tft_output: tft.TFTransformOutput, label_keys: Sequence[str]):
         super().__init__()
         self.model = model
         self.tft_layer = tft_output.transform_features_layer()
         self._raw_spec = tft_output.raw_feature_spec()
+        self._label_keys = tuple(label_keys)  # raw features that serving requests do not carry
+
+    def _predict(self, raw_features: dict) -> dict:
+        raise NotImplementedError
+
+    def _evaluation_labels(self, transformed: dict) -> dict:
+        return {}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(self, examples):
+        spec = {k: v for k, v in self._raw_spec.items() if k not in self._label_keys}
+        return self._predict(tf.io.parse_example(examples, spec))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(self, examples):
+        transformed = self.tft_layer(tf.io.parse_example(examples, self._raw_spec))
+        return {name: _dense(value) for name, value in {**transformed, **self._evaluation_labels(transformed)}.items()}
+
+    def save(self, export_dir: str) -> None:
+        tf.saved_model.save(self, export_dir, signatures={
+            "serving_default": self.serve_text.get_concrete_function(),
+            "serving_examples": self.serve_examples.get_concrete_function(),
+            "transform_features": self.transform_features.get_concrete_function(),
+        })
+
+
+class ClassifierServingModule(TransformServingModule):
+    def __init__(self, model: keras.Model, tft_output: tft.TFTransformOutput, text_key: str, label_key: str):
+        super().__init__(model, tft_output, [label_key])
         self._text_key = text_key
-        self._label_key = label_key
         self._label_names = tf.constant(tft_output.vocabulary_by_name(features.LABEL_VOCAB))
 
     def _predict(self, raw_features: dict) -> dict:
@@ -34,31 +75,30 @@ class ClassifierServingModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve_text(self, text):
-        return self._predict({self._text_key: _as_raw(text, self._raw_spec[self._text_key])})
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def serve_examples(self, examples):
-        spec = {k: v for k, v in self._raw_spec.items() if k != self._label_key}
-        return self._predict(tf.io.parse_example(examples, spec))
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def transform_features(self, examples):
-        transformed = self.tft_layer(tf.io.parse_example(examples, self._raw_spec))
-        return {name: _dense(value) for name, value in transformed.items()}
+        return self._predict({self._text_key: as_raw(text, self._raw_spec[self._text_key])})
 
 
 def export_classifier(model: keras.Model, tft_output: tft.TFTransformOutput, text_key: str, label_key: str,
                       export_dir: str) -> None:
-    module = ClassifierServingModule(model, tft_output, text_key, label_key)
-    signatures = {
-        "serving_default": module.serve_text.get_concrete_function(),
-        "serving_examples": module.serve_examples.get_concrete_function(),
-        "transform_features": module.transform_features.get_concrete_function(),
-    }
-    tf.saved_model.save(module, export_dir, signatures=signatures)
+    ClassifierServingModule(model, tft_output, text_key, label_key).save(export_dir)
 
 
-def _as_raw(text: tf.Tensor, spec) -> tf.Tensor:
+def write_warmup_requests(export_dir: str, texts: Sequence[str]) -> str:
+    """Writes one `serving_default` PredictRequest per text to <export_dir>/assets.extra/tf_serving_warmup_requests,
+    so a new version has traced its graph before its first real request. Returns the file's path."""
+    path = os.path.join(export_dir, WARMUP_FILE)
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.TFRecordWriter(path) as writer:
+        for text in texts:
+            request = predict_pb2.PredictRequest()
+            request.model_spec.signature_name = "serving_default"
+            request.inputs["text"].CopyFrom(tf.make_tensor_proto([text], dtype=tf.string))
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+    return path
+
+
+def as_raw(text: tf.Tensor, spec) -> tf.Tensor:
     """Shapes a (B,) string batch as the raw feature spec that Transform was traced with."""
     if isinstance(spec, tf.io.VarLenFeature):
         return tf.sparse.from_dense(tf.expand_dims(text, -1))

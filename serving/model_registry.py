@@ -1,13 +1,14 @@
-"""Loads the versions the Pusher writes under <serving_root>/<model_name>/<version>/ and swaps them in while serving.
+"""Loads the versions under a model's base path (<base_path>/<version>/, as the Pusher writes them) and swaps them
+in while serving.
 
-Version policy (TF Serving's availability-preserving policy, kept to `keep_versions` versions, default 2):
-  * the newest `keep_versions` version directories that load are served; a request without a version gets the
-    newest AVAILABLE one, a request for another loaded version gets that one;
-  * a new version loads beside the serving ones and only then are older ones unloaded, so there is never a moment
-    without a servable;
-  * a version that fails to load (a copy still in progress, a corrupt file) is recorded as END with its error and
-    the serving versions keep serving. It is retried when its files change (the Pusher finishing its copy), not in
-    a loop over the same bytes;
+Version policy (TF Serving's availability-preserving policy over its ServableVersionPolicy):
+  * the versions the policy names (the newest N, specific ones, or all) that load are served; a request without a
+    version gets the newest AVAILABLE one, a request for another loaded version gets that one;
+  * a new version loads and replays its warm-up requests beside the serving ones, and only then are older ones
+    unloaded, so there is never a moment without a servable;
+  * a version that fails to load or warm up (a copy still in progress, a corrupt file) is recorded as END with its
+    error and the serving versions keep serving. It is retried when its files change (the Pusher finishing its
+    copy), not in a loop over the same bytes;
   * a version whose directory disappears is unloaded, unless it is the last one serving.
 
 Threading: one background thread polls and loads; loading runs outside the lock. A request holds a lease on its
@@ -18,15 +19,15 @@ import dataclasses
 import enum
 import os
 import threading
-from typing import Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-import numpy as np
 import tensorflow as tf
-import tensorflow_text  # noqa: F401  (registers the TFText ops our exported graphs use)
 from absl import logging
-from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
-_SAVED_MODEL_PB = "saved_model.pb"
+from serving import warmup
+from serving.errors import ServingError
+from serving.loaded_model import SAVED_MODEL_PB, LoadedModel
+
 Fingerprint = Tuple[Tuple[str, int, int], ...]
 
 
@@ -47,28 +48,28 @@ class VersionStatus:
     error_message: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class VersionPolicy:
+    """TF Serving's ServableVersionPolicy: the newest `latest` versions, or the `specific` ones, or (neither) all."""
+    latest: Optional[int] = 1
+    specific: FrozenSet[int] = frozenset()
+
+    def __post_init__(self):
+        if self.specific and self.latest is not None:
+            raise ValueError("a version policy is either latest N or specific versions, not both")
+        if self.latest is not None and self.latest < 1:
+            raise ValueError(f"latest needs at least 1 version, got {self.latest}")
+
+    def allows(self, version: int) -> bool:
+        return not self.specific or version in self.specific
+
+
 class ServableNotFoundError(LookupError):
     """No AVAILABLE version matches the request; `version` is None for 'the latest'."""
 
     def __init__(self, version: Optional[int]):
         super().__init__(version)
         self.version = version
-
-
-class LoadedModel:
-    """One loaded version: its callable signatures and the exact SignatureDefs of its saved_model.pb."""
-
-    def __init__(self, version: int, path: str):
-        self.version = version
-        self._loaded = tf.saved_model.load(path, tags=[tf.saved_model.SERVING])
-        self.signature_defs = _read_signature_defs(path)  # all of them, as TF Serving's metadata lists them
-        self.signatures = {name: self.signature_defs[name] for name in self._loaded.signatures}
-
-    def run(self, signature_name: str, inputs: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
-        signature = self.signatures[signature_name]
-        feeds = {name: tf.constant(value, dtype=signature.inputs[name].dtype) for name, value in inputs.items()}
-        outputs = self._loaded.signatures[signature_name](**feeds)
-        return {name: tensor.numpy() for name, tensor in outputs.items()}
 
 
 @dataclasses.dataclass
@@ -85,13 +86,14 @@ class _Version:
 class ModelRegistry:
     """The versions of one model: what is loaded, what each version's state is, and which one serves a request."""
 
-    def __init__(self, serving_root: str, model_name: str, poll_seconds: float = 2.0, keep_versions: int = 2):
-        if poll_seconds <= 0 or keep_versions < 1:
-            raise ValueError("poll_seconds must be > 0 and keep_versions >= 1")
+    def __init__(self, base_path: str, model_name: str, poll_seconds: float = 2.0,
+                 policy: VersionPolicy = VersionPolicy()):
+        if poll_seconds <= 0:
+            raise ValueError("poll_seconds must be > 0")
         self.model_name = model_name
-        self._base = os.path.join(serving_root, model_name)
+        self.base_path = base_path
         self._poll_seconds = poll_seconds
-        self._keep = keep_versions
+        self._policy = policy
         self._lock = threading.Lock()  # guards _versions and every _Version's fields
         self._poll_lock = threading.Lock()  # one poll at a time
         self._versions: Dict[int, _Version] = {}
@@ -112,12 +114,12 @@ class ModelRegistry:
     def poll(self) -> None:
         """One pass of the version policy: load what is new, unload what is no longer kept."""
         with self._poll_lock:
-            on_disk = _scan(self._base)
+            on_disk = _scan(self.base_path)
             with self._lock:
                 known = {v: (e.state, e.failed_fingerprint) for v, e in self._versions.items()}
             kept: List[int] = []
-            for version in sorted(on_disk, reverse=True):
-                if len(kept) == self._keep:
+            for version in sorted(filter(self._policy.allows, on_disk), reverse=True):
+                if len(kept) == self._policy.latest:
                     break
                 state, failed_fingerprint = known.get(version, (None, None))
                 if state is State.AVAILABLE:
@@ -157,7 +159,7 @@ class ModelRegistry:
             try:
                 self.poll()
             except Exception:  # a failed poll must never stop serving; the next one retries
-                logging.exception("Polling %s failed", self._base)
+                logging.exception("Polling %s failed", self.base_path)
 
     def _find(self, version: Optional[int]) -> _Version:
         if version is None:
@@ -172,20 +174,21 @@ class ModelRegistry:
         entry = _Version(version, state=State.LOADING)
         with self._lock:
             self._versions[version] = entry
-        path = os.path.join(self._base, str(version))
+        path = os.path.join(self.base_path, str(version))
         logging.info("Loading %s version %d from %s", self.model_name, version, path)
         try:
-            model = LoadedModel(version, path)
+            model = LoadedModel(self.model_name, version, path)
+            replayed = warmup.warm_up(model)
         except Exception as e:  # whatever is wrong with the files, the serving versions stay
             logging.warning("Failed to load %s version %d (kept serving the others): %s", self.model_name, version, e)
             with self._lock:
                 entry.state, entry.failed_fingerprint = State.END, fingerprint
-                entry.error_code = e.error_code if isinstance(e, tf.errors.OpError) else tf.errors.UNKNOWN
-                entry.error_message = str(e)
+                entry.error_code, entry.error_message = _error_code(e), str(e)
             return False
         with self._lock:
             entry.model, entry.state = model, State.AVAILABLE
-        logging.info("Loaded %s version %d, signatures %s", self.model_name, version, sorted(model.signatures))
+        logging.info("Loaded %s version %d (signatures %s, %d warm-up requests)", self.model_name, version,
+                     sorted(model.signatures), replayed)
         return True
 
     def _unload(self, entry: _Version) -> None:
@@ -201,6 +204,14 @@ class ModelRegistry:
         logging.info("Unloaded %s version %d", self.model_name, entry.version)
 
 
+def _error_code(error: Exception) -> int:
+    if isinstance(error, tf.errors.OpError):
+        return error.error_code
+    if isinstance(error, ServingError):
+        return error.code.value[0]
+    return tf.errors.UNKNOWN
+
+
 def _scan(base: str) -> Dict[int, Fingerprint]:
     """Version directories (integer names holding a saved_model.pb), each with a fingerprint of its files."""
     if not os.path.isdir(base):
@@ -208,7 +219,7 @@ def _scan(base: str) -> Dict[int, Fingerprint]:
     found = {}
     for name in os.listdir(base):
         path = os.path.join(base, name)
-        if name.isascii() and name.isdigit() and os.path.isfile(os.path.join(path, _SAVED_MODEL_PB)):
+        if name.isascii() and name.isdigit() and os.path.isfile(os.path.join(path, SAVED_MODEL_PB)):
             try:
                 found[int(name)] = _fingerprint(path)
             except OSError:  # removed or rewritten while we looked; the next poll sees it settled
@@ -224,20 +235,3 @@ def _fingerprint(path: str) -> Fingerprint:
             stat = os.stat(full)
             files.append((os.path.relpath(full, path), stat.st_size, stat.st_mtime_ns))
     return tuple(sorted(files))
-
-
-def _read_signature_defs(path: str) -> Dict[str, meta_graph_pb2.SignatureDef]:
-    saved_model = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, _SAVED_MODEL_PB), "rb") as f:
-        saved_model.ParseFromString(f.read())
-    for meta_graph in saved_model.meta_graphs:
-        if tf.saved_model.SERVING in meta_graph.meta_info_def.tags:
-            return {name: _copy(signature) for name, signature in meta_graph.signature_def.items()}
-    raise ValueError(f"{path} has no MetaGraphDef tagged '{tf.saved_model.SERVING}'")
-
-
-def _copy(signature: meta_graph_pb2.SignatureDef) -> meta_graph_pb2.SignatureDef:
-    """A detached copy, so the parsed graph is not kept alive for its signatures."""
-    copy = meta_graph_pb2.SignatureDef()
-    copy.CopyFrom(signature)
-    return copy

@@ -1,153 +1,39 @@
-"""TF Serving's REST routes over the Pusher's directory, on the standard library's threading HTTP server.
+"""Stands in for `tensorflow_model_server` where no TF Serving binary exists (see STACK.md): TF Serving's REST API
+(serving.http_server) and gRPC API (serving.grpc_server) over the versioned directories the Pusher writes.
 
-Stands in for `tensorflow_model_server --rest_api_port` where no TF Serving binary exists (see STACK.md):
-  GET  /v1/models/{name}[/versions/{v}]            model status
-  GET  /v1/models/{name}[/versions/{v}]/metadata   SignatureDefs
-  POST /v1/models/{name}[/versions/{v}]:predict    predictions
-Run it with `python -m serving.server --serving_root <Pusher's base directory> --model_name <name>`.
+    python -m serving.server --serving_root <Pusher's base directory> --model_name <name>
+    python -m serving.server --model_config_file models.config --grpc_port 8500 --enable_batching
 """
 import argparse
-import contextlib
-import http.server
-import json
-import re
-import urllib.parse
-from typing import Any, Dict, Iterator, Optional, Tuple
+import os
+from typing import List, Optional
 
+import grpc
 import tensorflow as tf
 from absl import logging
 
-from serving import rest_api
-from serving.model_registry import LoadedModel, ModelRegistry, ServableNotFoundError
+from serving.batching import BatchingOptions
+from serving.core import ServingCore
+from serving.grpc_server import make_grpc_server
+from serving.http_server import HttpServer
+from serving.model_config import ModelConfig, read_model_config_file
+from serving.model_registry import VersionPolicy
+from serving.servables import Servables
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
-_ROUTE = re.compile(r"/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?(?P<action>/metadata|:predict)?")
-_DRAIN_CHUNK = 1 << 16
-
-
-class _HttpServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True  # a stuck client must not block shutdown
-
-    def __init__(self, address: Tuple[str, int], registry: ModelRegistry, max_body_bytes: int):
-        super().__init__(address, _Handler)
-        self.registry = registry
-        self.max_body_bytes = max_body_bytes
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as clients of TF Serving expect
-    timeout = 60  # seconds a connection may sit idle or trickle a body
-    server: _HttpServer
-
-    def do_GET(self):
-        self._answer("GET")
-
-    def do_POST(self):
-        self._answer("POST")
-
-    def log_message(self, format, *args):  # noqa: A002  (the base class's name)
-        logging.debug("%s %s", self.address_string(), format % args)
-
-    def _answer(self, method: str) -> None:
-        try:
-            body = self._read_body()
-            status, reply = 200, self._route(method, body)
-        except rest_api.ApiError as e:
-            status, reply = e.http_status, {"error": str(e)}
-        except Exception as e:  # a bug must still answer, not drop the connection
-            logging.exception("Failed to answer %s %s", method, self.path)
-            status, reply = 500, {"error": str(e)}
-        # ensure_ascii=False writes UTF-8 as TF Serving does; backslashreplace turns a lone surrogate from the
-        # request (echoed in an error) into a valid JSON escape.
-        data = json.dumps(reply, ensure_ascii=False).encode("utf-8", "backslashreplace")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _read_body(self) -> bytes:
-        """Reads the whole body, of a GET too, so the next request on a kept-alive connection starts in step."""
-        if "Transfer-Encoding" in self.headers:
-            self.close_connection = True
-            raise rest_api.ApiError("Chunked request bodies are not supported; send a Content-Length", 411)
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
-            length = -1
-        if length < 0:
-            self.close_connection = True
-            raise rest_api.ApiError("Invalid Content-Length header")
-        if length > self.server.max_body_bytes:
-            self._discard(length)  # reading it keeps the connection usable and the 413 deliverable
-            raise rest_api.ApiError(
-                f"Request body of {length} bytes exceeds the limit of {self.server.max_body_bytes} bytes", 413)
-        return self.rfile.read(length)
-
-    def _discard(self, length: int) -> None:
-        while length > 0:
-            chunk = self.rfile.read(min(length, _DRAIN_CHUNK))
-            if not chunk:
-                break
-            length -= len(chunk)
-
-    def _route(self, method: str, body: bytes) -> Dict[str, Any]:
-        path = urllib.parse.urlsplit(self.path).path
-        match = _ROUTE.fullmatch(path)
-        if not match or (method == "POST") != (match["action"] == ":predict"):
-            raise rest_api.ApiError(f"Malformed request: {method} {path}")
-        name, action = urllib.parse.unquote(match["name"]), match["action"]
-        version = int(match["version"]) if match["version"] else None
-        if action == ":predict":
-            return self._predict(name, version, body)
-        if action == "/metadata":
-            with self._acquire(name, version) as model:
-                return rest_api.metadata_response(name, model.version, model.signature_defs)
-        return self._status(name, version)
-
-    def _status(self, name: str, version: Optional[int]) -> Dict[str, Any]:
-        registry = self.server.registry
-        statuses = registry.statuses() if name == registry.model_name else []
-        if version is not None:
-            statuses = [s for s in statuses if s.version == version]
-            if not statuses:
-                raise rest_api.ApiError(f"Could not find version {version} of model {name}", 404)
-        if not statuses:
-            raise rest_api.ApiError(f"Could not find any versions of model {name}", 404)
-        return rest_api.status_response(statuses)
-
-    def _predict(self, name: str, version: Optional[int], body: bytes) -> Dict[str, Any]:
-        request = rest_api.parse_predict_request(body)
-        with self._acquire(name, version) as model:
-            signature = rest_api.select_signature(model.signatures, request.signature_name)
-            inputs = rest_api.to_input_arrays(request, signature)
-            try:
-                outputs = model.run(request.signature_name, inputs)
-            except tf.errors.InvalidArgumentError as e:  # e.g. inputs whose batch sizes the graph cannot combine
-                raise rest_api.ApiError(e.message) from None
-        return rest_api.format_predict_response(outputs, request.row_format)
-
-    @contextlib.contextmanager
-    def _acquire(self, name: str, version: Optional[int]) -> Iterator[LoadedModel]:
-        registry = self.server.registry
-        wanted = f"Specific({name}, {version})" if version is not None else f"Latest({name})"
-        if name != registry.model_name:
-            raise rest_api.ApiError(f"Servable not found for request: {wanted}", 404)
-        try:
-            with registry.acquire(version) as model:
-                yield model
-        except ServableNotFoundError:
-            raise rest_api.ApiError(f"Servable not found for request: {wanted}", 404) from None
+GRPC_PORT = 8500
+_GRPC_GRACE_SECONDS = 5.0
 
 
 class ModelServer:
-    """The HTTP server and the registry behind it, stopped together."""
+    """The REST and gRPC servers and the core behind them, started and stopped together."""
 
-    def __init__(self, registry: ModelRegistry, host: str, port: int, max_body_bytes: int):
-        self.registry = registry
-        self._httpd = _HttpServer((host, port), registry, max_body_bytes)
+    def __init__(self, core: ServingCore, httpd: HttpServer, grpc_server: Optional[grpc.Server],
+                 grpc_port: Optional[int]):
+        self.core = core
+        self._httpd = httpd
+        self._grpc = grpc_server
+        self.grpc_port = grpc_port  # None when gRPC is off
         self._serving = False
 
     @property
@@ -158,39 +44,69 @@ class ModelServer:
     def url(self) -> str:
         return f"http://{self._httpd.server_address[0]}:{self.port}"
 
+    @property
+    def grpc_target(self) -> Optional[str]:
+        return f"{self._httpd.server_address[0]}:{self.grpc_port}" if self._grpc else None
+
     def serve_forever(self) -> None:
         self._serving = True
+        if self._grpc:
+            self._grpc.start()
         self._httpd.serve_forever()
 
     def shutdown(self) -> None:
-        """Stops serving (call it from another thread than serve_forever's), closes the socket, stops polling."""
+        """Stops serving (call it from another thread than serve_forever's): in-flight requests finish, then the
+        sockets close and polling stops."""
         if self._serving:  # socketserver's shutdown() waits forever if serve_forever never ran
             self._httpd.shutdown()
         self._httpd.server_close()
-        self.registry.stop()
+        if self._grpc:
+            self._grpc.stop(_GRPC_GRACE_SECONDS).wait()
+        self.core.stop()
 
 
-def make_server(serving_root: str, model_name: str, host: str = "127.0.0.1", port: int = 8501,
-                poll_seconds: float = 2.0, keep_versions: int = 2,
-                max_body_bytes: int = MAX_BODY_BYTES) -> ModelServer:
-    """Binds (port 0 picks a free port), loads the versions on disk and starts polling; serving starts with
-    serve_forever()."""
-    registry = ModelRegistry(serving_root, model_name, poll_seconds, keep_versions)
-    server = ModelServer(registry, host, port, max_body_bytes)  # bind first: a busy port fails before loading
-    try:
-        registry.start()
+def make_server(serving_root: Optional[str] = None, model_name: Optional[str] = None, host: str = "127.0.0.1",
+                port: int = 8501, poll_seconds: float = 2.0, keep_versions: int = 2,
+                max_body_bytes: int = MAX_BODY_BYTES, *, grpc_port: Optional[int] = None,
+                model_config_file: Optional[str] = None, batching: Optional[BatchingOptions] = None) -> ModelServer:
+    """Binds (port 0 picks a free port; grpc_port None leaves gRPC off), loads the versions on disk and starts
+    polling; serving starts with serve_forever().
+
+    The models are `model_name` under `serving_root` (its newest `keep_versions` versions), or those of a TF Serving
+    model_config_list file. `batching` None serves each request alone.
+    """
+    configs = _model_configs(serving_root, model_name, keep_versions, model_config_file)
+    core = ServingCore(Servables(configs, poll_seconds), batching)
+    httpd = grpc_server = None
+    try:  # bind first: a busy port fails before loading
+        httpd = HttpServer((host, port), core, max_body_bytes)
+        if grpc_port is not None:
+            grpc_server, grpc_port = make_grpc_server(core, host, grpc_port, max_body_bytes)
+        server = ModelServer(core, httpd, grpc_server, grpc_port)
+        core.start()
     except BaseException:
-        server.shutdown()
+        if httpd:
+            httpd.server_close()
+        if grpc_server:
+            grpc_server.stop(None)
+        core.stop()
         raise
     return server
 
 
-def serve(serving_root: str, model_name: str, host: str = "127.0.0.1", port: int = 8501,
-          poll_seconds: float = 2.0) -> None:
-    """Serves until Ctrl-C, then shuts down cleanly."""
-    server = make_server(serving_root, model_name, host, port, poll_seconds)
-    logging.info("Serving %s from %s at %s/v1/models/%s (Ctrl-C stops)", model_name, serving_root, server.url,
-                 model_name)
+def serve(serving_root: Optional[str] = None, model_name: Optional[str] = None, host: str = "127.0.0.1",
+          port: int = 8501, poll_seconds: float = 2.0, *, grpc_port: Optional[int] = GRPC_PORT,
+          model_config_file: Optional[str] = None, batching: Optional[BatchingOptions] = None,
+          intra_op_threads: int = 0, inter_op_threads: int = 0) -> None:
+    """Serves until Ctrl-C, then shuts down cleanly. The thread counts are TF Serving's
+    --tensorflow_intra_op_parallelism / --tensorflow_inter_op_parallelism (0: TensorFlow's choice)."""
+    _set_tensorflow_threads(intra_op_threads, inter_op_threads)
+    server = make_server(serving_root, model_name, host, port, poll_seconds, grpc_port=grpc_port,
+                         model_config_file=model_config_file, batching=batching)
+    for name in server.core.servables.names:
+        logging.info("Serving %s from %s: REST %s/v1/models/%s, gRPC %s", name, server.core.servables.base_path(name),
+                     server.url, name, server.grpc_target or "off")
+    logging.info("Batching %s. Ctrl-C stops.", batching or "off")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -199,17 +115,54 @@ def serve(serving_root: str, model_name: str, host: str = "127.0.0.1", port: int
         server.shutdown()
 
 
+def _set_tensorflow_threads(intra_op: int, inter_op: int) -> None:
+    """Process-wide, and only before TensorFlow's first op: a process that already ran one keeps its threads.
+    One intra-op thread often answers small models faster on few cores (no hand-offs between threads)."""
+    try:
+        if intra_op:
+            tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        if inter_op:
+            tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError as e:
+        logging.warning("Kept TensorFlow's thread pools (%s)", e)
+
+
+def _model_configs(serving_root: Optional[str], model_name: Optional[str], keep_versions: int,
+                   model_config_file: Optional[str]) -> List[ModelConfig]:
+    if model_config_file:
+        if serving_root or model_name:
+            raise ValueError("give either model_config_file or serving_root and model_name, not both")
+        return read_model_config_file(model_config_file)
+    if not (serving_root and model_name):
+        raise ValueError("give serving_root and model_name, or model_config_file")
+    return [ModelConfig(model_name, os.path.join(serving_root, model_name), VersionPolicy(latest=keep_versions))]
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serving_root", required=True, help="the Pusher's base directory")
-    parser.add_argument("--model_name", required=True)
+    parser.add_argument("--serving_root", help="the Pusher's base directory (with --model_name)")
+    parser.add_argument("--model_name")
+    parser.add_argument("--model_config_file", help="a TF Serving model_config_list file, instead of the two above")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--port", type=int, default=8501, help="REST port")
+    parser.add_argument("--grpc_port", type=int, default=GRPC_PORT, help="gRPC port; -1 turns gRPC off")
     parser.add_argument("--poll_seconds", type=float, default=2.0)
+    parser.add_argument("--enable_batching", action="store_true")
+    defaults = BatchingOptions()
+    parser.add_argument("--max_batch_size", type=int, default=defaults.max_batch_size)
+    parser.add_argument("--batch_timeout_micros", type=int, default=defaults.batch_timeout_micros)
+    parser.add_argument("--num_batch_threads", type=int, default=defaults.num_batch_threads)
+    parser.add_argument("--tensorflow_intra_op_parallelism", type=int, default=0, help="0: TensorFlow's choice")
+    parser.add_argument("--tensorflow_inter_op_parallelism", type=int, default=0, help="0: TensorFlow's choice")
     args = parser.parse_args(argv)
     logging.use_absl_handler()
     logging.set_verbosity(logging.INFO)
-    serve(args.serving_root, args.model_name, args.host, args.port, args.poll_seconds)
+    batching = BatchingOptions(args.max_batch_size, args.batch_timeout_micros, args.num_batch_threads) \
+        if args.enable_batching else None
+    serve(args.serving_root, args.model_name, args.host, args.port, args.poll_seconds,
+          grpc_port=None if args.grpc_port < 0 else args.grpc_port, model_config_file=args.model_config_file,
+          batching=batching, intra_op_threads=args.tensorflow_intra_op_parallelism,
+          inter_op_threads=args.tensorflow_inter_op_parallelism)
 
 
 if __name__ == "__main__":

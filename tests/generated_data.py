@@ -27,3 +27,50 @@ def write_csv(path, rows, header=("text", "label")) -> str:
         writer.writerow(header)
         writer.writerows(rows)
     return str(path)
+
+
+PEOPLE = ["Alice", "Bob", "Maria", "Chen", "Zoë", "Omar", "Ingrid", "Pierre", "Ann Lee", "José Ruiz"]
+PLACES = ["Paris", "London", "São Paulo", "New York", "Oslo", "Tokyo", "Lima", "Cairo", "Zürich", "Rio"]
+TEMPLATES = ["{PER} visited {LOC} .", "{PER} lives in {LOC}", "yesterday {PER} flew to {LOC} with {PER}",
+             "the weather in {LOC} was nice", "{PER} and {PER} met in {LOC} last week", "we saw {PER} near {LOC} !"]
+
+
+def entity_sentences(count: int, seed: int = 0):
+    """(words, BIO tags) sentences from templates with person (PER) and place (LOC) names, some of two words."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        words, tags = [], []
+        for part in rng.choice(TEMPLATES).split():
+            if part in ("{PER}", "{LOC}"):
+                name = rng.choice(PEOPLE if part == "{PER}" else PLACES).split()
+                words += name
+                tags += [f"B-{part[1:4]}"] + [f"I-{part[1:4]}"] * (len(name) - 1)
+            else:
+                words.append(part)
+                tags.append("O")
+        yield words, tags
+
+
+def write_conll(path, sentences) -> str:
+    """Tab-separated word and tag, a blank line between sentences, a -DOCSTART- line first (CoNLL-2003 style)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("-DOCSTART-\tO\n\n")
+        for words, tags in sentences:
+            f.write("".join(f"{word}\t{tag}\n" for word, tag in zip(words, tags)) + "\n")
+    return str(path)
+
+
+def review_documents(count: int, seed: int = 0):
+    """Documents of 3-6 review sentences (those of `sentiment_rows`, labels dropped): unlabelled text for pretraining
+    on the same words the classifier later sees."""
+    rng = random.Random(seed)
+    sentences = (text for text, _ in sentiment_rows(count * 6, seed=seed))
+    for _ in range(count):
+        yield [next(sentences) for _ in range(rng.randint(3, 6))]
+
+
+def write_documents(path, documents) -> str:
+    """One sentence per line, a blank line after each document (read with data.document_split=blank_line)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines("".join(f"{sentence}\n" for sentence in document) + "\n" for document in documents)
+    return str(path)

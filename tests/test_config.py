@@ -36,6 +36,10 @@ def test_int_is_accepted_where_float_is_expected():
     ("training.strategy=tpu_pod", "training.strategy must be one of"),
     ("training.epochs", "not of the form section.key=value"),
     ("training=3", "must be a mapping"),
+    ("model.head=lstm", "model.head must be one of ('softmax', 'crf')"),
+    ("model.bio_constraints=true", "model.bio_constraints needs model.head=crf"),
+    ("data.tag_column_index=0", "data.token_column_index and data.tag_column_index must differ"),
+    ("evaluation.min_entity_f1=1.5", "evaluation.min_entity_f1 must be in [0, 1]"),
 ])
 def test_bad_overrides_name_the_key(override, fragment):
     with pytest.raises(UserError, match=None) as error:
@@ -59,3 +63,10 @@ def test_missing_preset_is_a_user_error(tmp_path):
 def test_shipped_preset_loads():
     from pipeline.cli import DEFAULT_PRESET
     assert config_lib.load(DEFAULT_PRESET).task == "classification"
+
+
+def test_token_classification_preset_loads():
+    import os
+    preset = os.path.join(os.path.dirname(config_lib.__file__), "presets", "token_classification.yaml")
+    config = config_lib.load(preset)
+    assert (config.task, config.model.head, config.model.bio_constraints) == ("token_classification", "crf", True)

@@ -64,6 +64,12 @@ def entity_scores(true_tag_seqs: Sequence[Sequence[str]], pred_tag_seqs: Sequenc
     zero_division default, without its warning). Sentences are joined with an "O" between them as seqeval does,
     so results match it even for malformed tags.
     """
+    return scores_from_counts(entity_counts(true_tag_seqs, pred_tag_seqs))
+
+
+def entity_counts(true_tag_seqs: Sequence[Sequence[str]], pred_tag_seqs: Sequence[Sequence[str]]) -> Dict:
+    """{type: (true positives, predicted, support)}. Entities never cross sentences, so the counts of batches of
+    sentences add up to those of all of them (what a streaming evaluator accumulates)."""
     if len(true_tag_seqs) != len(pred_tag_seqs) or any(
             len(t) != len(p) for t, p in zip(true_tag_seqs, pred_tag_seqs)):
         raise ValueError("true and predicted tag sequences differ in number or lengths")
@@ -75,10 +81,14 @@ def entity_scores(true_tag_seqs: Sequence[Sequence[str]], pred_tag_seqs: Sequenc
             by_type[type_].add((start, end))
         found[name] = by_type
     types = sorted(set(found["true"]) | set(found["pred"]))
-    counts = {t: (len(found["true"][t] & found["pred"][t]), len(found["pred"][t]), len(found["true"][t]))
-              for t in types}
+    return {t: (len(found["true"][t] & found["pred"][t]), len(found["pred"][t]), len(found["true"][t]))
+            for t in types}
+
+
+def scores_from_counts(counts: Dict) -> Dict:
+    """`entity_scores`' result from `entity_counts`' (summed over batches)."""
     micro = [sum(c[i] for c in counts.values()) for i in range(3)]
-    return {"micro": _scores(*micro), "per_type": {t: _scores(*c) for t, c in counts.items()}}
+    return {"micro": _scores(*micro), "per_type": {t: _scores(*c) for t, c in sorted(counts.items())}}
 
 
 def entity_types(tag_names: Sequence[str]) -> List[str]:

@@ -14,10 +14,8 @@ import keras
 from keras import ops
 
 from components import features
-from components.modeling.crf import CRF, PAD_TAG
-
-IGNORE_TAG = PAD_TAG  # labels and decoded tags share one "no tag here" value
-TAG_MASK = "tag_mask"  # optional input: which positions get a tag at inference (defaults to padding_mask)
+from components.features import IGNORE_TAG, TAG_MASK  # TAG_MASK: optional input, defaults to padding_mask
+from components.modeling.crf import CRF
 HEADS = ("softmax", "crf")
 
 

@@ -8,6 +8,8 @@ import importlib
 from typing import Optional
 
 CSV = "csv"
+TEXT = "text"  # plain-text corpora, one tf.Example per document (components/readers/text_corpus.py)
+CONLL = "conll"  # word/tag columns, one tf.Example per sentence (components/readers/conll.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +21,9 @@ class InputFormat:
 
 FORMATS = {
     CSV: InputFormat(None, "*.csv", "pipeline.input_checks.check_data_csv"),
+    TEXT: InputFormat("components.readers.text_corpus.Executor", "*.txt*",
+                      "components.readers.text_check.check_data_text"),
+    CONLL: InputFormat("components.readers.conll.Executor", "*.conll", "components.readers.conll_check.check_data_conll"),
 }
 
 

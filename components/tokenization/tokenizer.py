@@ -54,10 +54,39 @@ def split_words(texts: tf.Tensor, lowercase: bool) -> tf.RaggedTensor:
     the word boundaries of FastWordpieceTokenizer's own pre-tokenizer (BERT's: whitespace, punctuation, CJK).
     """
     normalized = text.FastBertNormalizer(lower_case_nfd_strip_accents=lowercase).normalize(texts)
+    starts, ends = _word_boundaries(normalized)
+    return _substrings(normalized, starts, ends)
+
+
+def split_words_with_offsets(texts: tf.Tensor, lowercase: bool):
+    """[B] texts -> (words, starts, ends), each [B, (words)]: the words of `split_words`, but as substrings of the
+    ORIGINAL texts, with their byte offsets there (end exclusive), so that tags map back to what the caller sent.
+
+    Normalizing changes lengths ("ë" is 2 bytes, "e" 1; NFD adds combining marks); FastBertNormalizer's offsets map
+    each normalized position back to the original one.
+    """
+    normalized, offsets = text.FastBertNormalizer(lower_case_nfd_strip_accents=lowercase).normalize_with_offsets(
+        texts)
+    starts, ends = _word_boundaries(normalized)
+    first_offset = tf.gather(offsets.row_starts(), starts.value_rowids())  # where each word's text's offsets start
+
+    def to_original(positions: tf.RaggedTensor) -> tf.RaggedTensor:
+        return positions.with_flat_values(tf.gather(offsets.values, first_offset + positions.flat_values))
+
+    starts, ends = to_original(starts), to_original(ends)
+    return _substrings(texts, starts, ends), starts, ends
+
+
+def _word_boundaries(normalized: tf.Tensor):
+    """Byte offsets (starts, ends) [B, (words)] of the words in normalized texts [B]."""
     # "##x" is a suffix-only token: it can never start a word, so nothing matches (the builder needs one token).
     boundaries = text.FastWordpieceTokenizer([features.UNK, SUFFIX_INDICATOR + "x"], unknown_token=features.UNK)
     _, starts, ends = boundaries.tokenize_with_offsets(normalized)
-    words = tf.strings.substr(tf.gather(normalized, starts.value_rowids()), starts.flat_values,
+    return starts, ends
+
+
+def _substrings(texts: tf.Tensor, starts: tf.RaggedTensor, ends: tf.RaggedTensor) -> tf.RaggedTensor:
+    words = tf.strings.substr(tf.gather(texts, starts.value_rowids()), starts.flat_values,
                               ends.flat_values - starts.flat_values)
     return starts.with_flat_values(words)
 
@@ -82,10 +111,20 @@ class Encoder:
         return cls(compile_vocabulary(vocab), lowercase, max_seq_length)
 
     def encode(self, texts: tf.Tensor) -> Dict[str, tf.Tensor]:
-        wordpieces = self._wordpiece.tokenize(self._normalizer.normalize(texts))
-        wordpieces = wordpieces[:, :self._max_seq_length - 2]
-        ids, segments = text.combine_segments([wordpieces], start_of_sequence_id=CLS_ID, end_of_segment_id=SEP_ID)
-        token_ids, padding_mask = text.pad_model_inputs(ids, self._max_seq_length, pad_value=PAD_ID)
-        segment_ids, _ = text.pad_model_inputs(segments, self._max_seq_length, pad_value=0)
-        return {features.TOKEN_IDS: token_ids, features.PADDING_MASK: padding_mask,
-                features.SEGMENT_IDS: segment_ids}
+        return model_inputs(self.wordpieces(texts)[:, :self._max_seq_length - 2], self._max_seq_length)
+
+    def wordpieces(self, texts) -> tf.RaggedTensor:
+        """Word-piece ids, one ragged dimension more than `texts`: [B] -> [B, (P)], words [B, (W)] -> [B, (W), (P)]."""
+        return self._wordpiece.tokenize(self._normalizer.normalize(texts))
+
+
+def model_inputs(wordpieces: Union[tf.RaggedTensor, Sequence[tf.RaggedTensor]], max_seq_length: int
+                 ) -> Dict[str, tf.Tensor]:
+    """[B, (pieces)] ids, at most max_seq_length - 2 per row -> the Encoder's outputs: [CLS] pieces [SEP] [PAD]...
+
+    A list of segments [A, B] packs pairs, [CLS] A [SEP] B [SEP], with segment_ids 0 on A and 1 on B."""
+    segments = list(wordpieces) if isinstance(wordpieces, (list, tuple)) else [wordpieces]
+    ids, segments = text.combine_segments(segments, start_of_sequence_id=CLS_ID, end_of_segment_id=SEP_ID)
+    token_ids, padding_mask = text.pad_model_inputs(ids, max_seq_length, pad_value=PAD_ID)
+    segment_ids, _ = text.pad_model_inputs(segments, max_seq_length, pad_value=0)
+    return {features.TOKEN_IDS: token_ids, features.PADDING_MASK: padding_mask, features.SEGMENT_IDS: segment_ids}

@@ -8,7 +8,8 @@ the vocabulary compiled into a flatbuffer model), so the same step also writes t
 that the graph reads. Both are asset outputs because tft 1.16's ptransform_analyzer treats every output as an asset
 as soon as one is (a None default does not mark a plain value).
 
-Outside TFX (benchmarks): `learn_vocabulary` runs the same core in plain Python.
+Outside TFX (benchmarks): `learn_vocabulary` runs the same core in plain Python. Fine-tuning a pretrained model
+skips learning: `given_encoder` writes that model's vocabulary as the same assets.
 """
 import collections
 import itertools
@@ -38,15 +39,35 @@ def wordpiece_model(texts: tf.Tensor, *, vocab_size: int, lowercase: bool, min_w
     The vocabulary itself lands in the Transform output's assets as `features.WORDPIECE_VOCAB`.
     """
     words = tokenizer.split_words(texts, lowercase).flat_values
+    return _vocabulary_assets(words, _LearnWordPiece(vocab_size, min_word_count), "wordpiece_vocabulary")
+
+
+def given_encoder(texts: tf.Tensor, vocabulary: List[str], lowercase: bool, max_seq_length: int) -> tokenizer.Encoder:
+    """In a preprocessing_fn: the Encoder for a fixed vocabulary (a pretrained model's), written as the same assets
+    a learned one is, so everything downstream finds it the same way."""
+    model = _vocabulary_assets(texts, _GivenVocabulary(vocabulary), "given_vocabulary")
+    return tokenizer.Encoder(model, lowercase, max_seq_length)
+
+
+def _vocabulary_assets(inputs: tf.Tensor, ptransform, name: str) -> tf.Tensor:
+    """Runs `ptransform` (-> vocabulary path, compiled model path) as an analyzer; returns the compiled model."""
     _, model_path = tft.experimental.ptransform_analyzer(
-        inputs=[words],
-        ptransform=_LearnWordPiece(vocab_size, min_word_count),
+        inputs=[inputs],
+        ptransform=ptransform,
         output_dtypes=[tf.string, tf.string],
         output_shapes=[[], []],
         output_asset_default_values=["".join(f"{token}\n" for token in _PLACEHOLDER_VOCAB).encode("utf-8"),
                                      tokenizer.compile_vocabulary(_PLACEHOLDER_VOCAB)],
-        name="wordpiece_vocabulary")
+        name=name)
     return tf.io.read_file(model_path)  # per call, ~0.05 ms for an 8k vocabulary
+
+
+def learned_encoder(texts: tf.Tensor, config) -> tokenizer.Encoder:
+    """In a preprocessing_fn: the Encoder for the vocabulary learned from `texts` ([B]) as `config` (a
+    TokenizerConfig) says."""
+    model = wordpiece_model(texts, vocab_size=config.vocab_size, lowercase=config.lowercase,
+                            min_word_count=config.min_word_count)
+    return tokenizer.Encoder(model, config.lowercase, config.max_seq_length)
 
 
 def learn_vocabulary(texts_or_word_counts: Union[Iterable[str], Mapping[str, int]], *, vocab_size: int,
@@ -104,7 +125,27 @@ class _LearnWordPiece(tft_beam.experimental.PTransformAnalyzer):
             | "Learn" >> beam.Map(lambda counts: vocabulary_from_counts(
                 counts, vocab_size=vocab_size, min_word_count=min_count))
             | "Write" >> beam.Map(_write_outputs, directory))
-        return learned | "Path" >> beam.Map(lambda out: out[0]), learned | "Model" >> beam.Map(lambda out: out[1])
+        return _paths(learned)
+
+
+class _GivenVocabulary(tft_beam.experimental.PTransformAnalyzer):
+    """Ignores its input: writes the given vocabulary as the assets `_LearnWordPiece` would write."""
+
+    def __init__(self, vocabulary: List[str]):
+        super().__init__()
+        self._vocabulary = list(vocabulary)
+
+    def expand(self, batches):
+        vocabulary, directory = self._vocabulary, self.base_temp_dir
+        written = (batches
+                   | "Once" >> beam.combiners.Count.Globally()
+                   | "Write" >> beam.Map(lambda _: _write_outputs(vocabulary, directory)))
+        return _paths(written)
+
+
+def _paths(written):
+    """(vocabulary path, model path) pairs -> the two outputs ptransform_analyzer expects."""
+    return written | "Path" >> beam.Map(lambda out: out[0]), written | "Model" >> beam.Map(lambda out: out[1])
 
 
 def _write_outputs(vocab: List[str], directory: str) -> Tuple[str, str]:

@@ -1,25 +1,27 @@
 """Trains the sequence classifier on Transform's output: the task logic behind the Trainer's run_fn."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import keras
 import tensorflow_transform as tft
 
 from components import features
-from components.modeling.backbone import build_backbone
+from components.modeling import warm_start
 from components.modeling.classifier import build_classifier
+from components.tokenization.tokenizer import read_vocabulary
 from components.training import dataset, loop
 from pipeline.config import Config
 
 
 def train_classifier(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequence[str],
-                     eval_files: Sequence[str], log_dir: str) -> keras.Model:
+                     eval_files: Sequence[str], log_dir: str, base_preset: Optional[str] = None) -> keras.Model:
+    """`base_preset`: a pretrained backbone to start from (presets.resolve); None trains from scratch."""
     loop.prepare(config)
     batch, seed = config.training.batch_size, config.training.seed
     num_classes = tft_output.vocabulary_size_by_name(features.LABEL_VOCAB)
-    vocab_size = tft_output.vocabulary_size_by_name(features.WORDPIECE_VOCAB)
+    vocabulary = read_vocabulary(tft_output.vocabulary_file_by_name(features.WORDPIECE_VOCAB))
 
     def build_model():
-        backbone = build_backbone(config.model, vocab_size, config.tokenizer.max_seq_length)
+        backbone = warm_start.backbone(config, vocabulary, base_preset)
         return build_classifier(backbone, num_classes, config.model.dropout, config.model.pooling)
 
     def compile_kwargs():
@@ -32,5 +34,6 @@ def train_classifier(config: Config, tft_output: tft.TFTransformOutput, train_fi
         train=dataset.make_dataset(train_files, tft_output, batch, training=True, seed=seed),
         evaluation=dataset.make_dataset(eval_files, tft_output, batch, training=False),
         train_examples=dataset.count_examples(train_files),
-        description=f"a {config.model.preset} classifier: {num_classes} classes, vocab {vocab_size}",
+        description=(f"a classifier fine-tuned from {base_preset}" if base_preset else f"a {config.model.preset} "
+                     f"classifier") + f": {num_classes} classes, vocab {len(vocabulary)}",
     ), log_dir)

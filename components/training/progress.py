@@ -15,11 +15,12 @@ class ProgressLogger(keras.callbacks.Callback):
         self._every = max(steps_per_epoch // 10, 1)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch, self._start = epoch, time.perf_counter()
+        self._epoch, self._start, self._last = epoch, time.perf_counter(), 0
 
     def on_train_batch_end(self, batch, logs=None):
-        step = batch + 1
-        if step % self._every and step != self._steps:
+        step, last = batch + 1, self._last  # with steps_per_execution > 1, batch moves by more than one
+        self._last = step
+        if step // self._every == last // self._every and step != self._steps:
             return
         elapsed = time.perf_counter() - self._start
         left = elapsed / step * (self._steps - step)

@@ -1,16 +1,19 @@
-"""Real tiny SavedModels pushed the way the Pusher lays them out, and a server running in a thread."""
+"""Real tiny SavedModels pushed the way the Pusher lays them out, and servers running in a thread."""
 import contextlib
 import os
 import shutil
 import threading
 import time
 
+import grpc
 import pytest
 import tensorflow as tf
+from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
 from serving import server as server_lib
 
 MODEL = "toy"
+MAX_BODY = 4096
 
 
 class _Toy(tf.Module):
@@ -20,9 +23,12 @@ class _Toy(tf.Module):
         super().__init__()
         self.scale = tf.Variable(scale, dtype=tf.int64)
 
+    def _length(self, text):
+        return tf.cast(tf.strings.length(text), tf.int64) * self.scale
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve(self, text):
-        length = tf.cast(tf.strings.length(text), tf.int64) * self.scale
+        length = self._length(text)
         long = length > 4
         return {"label": tf.where(long, "long", "short"), "length": length,
                 "probabilities": tf.where(long[:, None], [[0.25, 0.75]], [[0.75, 0.25]])}
@@ -31,6 +37,23 @@ class _Toy(tf.Module):
                                   tf.TensorSpec([None], tf.float32, name="weight")])
     def weighted(self, text, weight):
         return {"scores": tf.cast(tf.strings.length(text), tf.float32) * weight}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+    def classify(self, inputs):
+        """Classify's roles on serialized tf.Examples with a `text` feature."""
+        length = self._length(_texts(inputs))
+        long = tf.cast(length > 4, tf.float32)[:, None]
+        batch = tf.shape(inputs)[:1]
+        return {"classes": tf.tile([["short", "long"]], tf.concat([batch, [1]], 0)),
+                "scores": tf.concat([1.0 - long, long], axis=1)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+    def regress(self, inputs):
+        return {"outputs": tf.cast(self._length(_texts(inputs)), tf.float32)}
+
+
+def _texts(examples):
+    return tf.io.parse_example(examples, {"text": tf.io.FixedLenFeature([], tf.string, default_value="")})["text"]
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +67,9 @@ def export(tmp_path_factory):
             saved[scale] = str(root / f"scale{scale}")
             tf.saved_model.save(module, saved[scale], signatures={
                 "serving_default": module.serve.get_concrete_function(),
-                "weighted": module.weighted.get_concrete_function()})
+                "weighted": module.weighted.get_concrete_function(),
+                "classify": module.classify.get_concrete_function(),
+                "regress": module.regress.get_concrete_function()})
         return saved[scale]
 
     return _export
@@ -52,10 +77,11 @@ def export(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def push(export):
-    """push(serving_root, version) copies a model whose scale is its version, then renames it into place at once."""
+    """push(serving_root, version, model=MODEL) copies a model whose scale is its version, then renames it into
+    place at once, as the Pusher does."""
 
-    def _push(serving_root, version: int) -> None:
-        model_dir = os.path.join(serving_root, MODEL)
+    def _push(serving_root, version: int, model: str = MODEL) -> None:
+        model_dir = os.path.join(serving_root, model)
         staging = os.path.join(model_dir, f".staging-{version}")
         shutil.copytree(export(version), staging)
         os.rename(staging, os.path.join(model_dir, str(version)))
@@ -65,20 +91,59 @@ def push(export):
 
 @pytest.fixture(scope="session")
 def running():
-    """running(serving_root, **make_server_kwargs) -> context manager yielding the base URL .../v1/models."""
+    """running(serving_root, **make_server_kwargs) -> context manager yielding a started ModelServer (REST and gRPC
+    on free ports)."""
 
     @contextlib.contextmanager
-    def _running(serving_root, **kwargs):
-        server = server_lib.make_server(str(serving_root), MODEL, port=0, **kwargs)
+    def _running(serving_root=None, **kwargs):
+        if "model_config_file" not in kwargs:
+            kwargs.update(serving_root=str(serving_root), model_name=MODEL)
+        server = server_lib.make_server(port=0, grpc_port=0, **kwargs)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield f"{server.url}/v1/models"
+            yield server
         finally:
             server.shutdown()
             thread.join(timeout=10)
 
     return _running
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory, push, running):
+    """One server for the protocol tests: model `toy` (versions 1 and 2, labelled stable and canary) and model
+    `other` (version 3), from a model_config_list file, with a 4 KiB request limit."""
+    root = tmp_path_factory.mktemp("served")
+    for version in (1, 2):
+        push(root, version)
+    push(root, 3, model="other")
+    config = root / "models.config"
+    config.write_text(f"""
+        model_config_list {{
+          config {{ name: "{MODEL}" base_path: "{root / MODEL}" model_platform: "tensorflow"
+                   model_version_policy {{ all {{}} }}
+                   version_labels {{ key: "stable" value: 1 }}  version_labels {{ key: "canary" value: 2 }} }}
+          config {{ name: "other" base_path: "{root / 'other'}" }}
+        }}""")
+    with running(model_config_file=str(config), max_body_bytes=MAX_BODY) as server:
+        yield server
+
+
+class Stubs:
+    """The official gRPC client stubs on one channel."""
+
+    def __init__(self, target: str):
+        self.channel = grpc.insecure_channel(target)
+        self.predict = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
+        self.model = model_service_pb2_grpc.ModelServiceStub(self.channel)
+
+
+@pytest.fixture(scope="session")
+def stubs(served):
+    stubs = Stubs(served.grpc_target)
+    yield stubs
+    stubs.channel.close()
 
 
 def wait_for(condition, timeout: float = 30.0, interval: float = 0.1):

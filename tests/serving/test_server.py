@@ -1,21 +1,18 @@
-"""TF Serving's REST routes over HTTP, against one server holding versions 1 and 2 of a real SavedModel."""
+"""TF Serving's REST routes over HTTP, against the shared server: versions 1 and 2 of a real SavedModel (labelled
+stable and canary) and a second model."""
 import base64
 
 import pytest
 import requests
 
-from tests.serving.conftest import MODEL
-
-MAX_BODY = 4096
+from serving.metrics import BATCH_SIZE, REQUEST_COUNT
+from tests.serving.conftest import MAX_BODY, MODEL
+from tests.serving.test_metrics import samples
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory, push, running):
-    root = tmp_path_factory.mktemp("serving")
-    push(root, 1)
-    push(root, 2)
-    with running(root, max_body_bytes=MAX_BODY) as base:
-        yield f"{base}/{MODEL}"
+def url(served):
+    return f"{served.url}/v1/models/{MODEL}"
 
 
 def _predict(url, body, path=""):
@@ -104,7 +101,8 @@ def test_malformed_json_is_400(url):
     ({"signature_name": "weighted", "instances": [{"text": "a", "weight": 1}, {"text": "b"}]},
      "keys must be equal to: text,weight"),
     ({"signature_name": "weighted", "inputs": {"text": ["a", "b"], "weight": [1, 2, 3]}}, "Incompatible shapes"),
-    ({"signature_name": "nope", "instances": ["a"]}, 'Serving signature name: "nope" not found'),
+    ({"signature_name": "nope", "instances": ["a"]}, 'Serving signature key "nope" not found.'),
+    ({"inputs": "a"}, "Input: text has shape [], but the signature expects [-1]"),
 ])
 def test_bad_inputs_are_400(url, body, message):
     assert message in _error(_predict(url, body), 400)
@@ -120,3 +118,50 @@ def test_an_oversized_body_is_413_and_the_connection_stays_usable(url):
 def test_unknown_routes_are_400(url):
     assert _error(requests.get(f"{url}:predict"), 400) == f"Malformed request: GET /v1/models/{MODEL}:predict"
     assert _error(requests.post(f"{url}/metadata", json={}), 400).startswith("Malformed request: POST")
+
+
+def test_version_labels_name_versions(url):
+    assert _predict(url, {"inputs": ["héllo"]}, "/labels/stable").json()["outputs"]["length"] == [6]
+    assert _predict(url, {"inputs": ["héllo"]}, "/labels/canary").json()["outputs"]["length"] == [12]
+    assert requests.get(f"{url}/labels/stable/metadata").json()["model_spec"]["version"] == "1"
+    assert [s["version"] for s in requests.get(f"{url}/labels/canary").json()["model_version_status"]] == ["2"]
+
+
+def test_an_unknown_label_is_400_as_in_tf_serving(url):
+    assert _error(_predict(url, {"inputs": ["a"]}, "/labels/nope"), 400) == (
+        "Unrecognized servable version label: nope")
+    assert _error(requests.get(f"{url}/labels/nope"), 400) == "Unrecognized servable version label: nope"
+
+
+def test_every_configured_model_is_served(served):
+    other = f"{served.url}/v1/models/other"
+    assert _predict(other, {"inputs": ["héllo"]}).json()["outputs"]["length"] == [18]
+    assert [s["version"] for s in requests.get(other).json()["model_version_status"]] == ["3"]
+
+
+def test_classify_and_regress_on_signatures_that_fit(url):
+    examples = {"examples": [{"text": "ab"}, {"text": "abc"}]}
+    response = requests.post(f"{url}:classify", json={"signature_name": "classify", **examples}, timeout=30)
+    assert response.json() == {"result": [[["short", 1.0], ["long", 0.0]], [["short", 0.0], ["long", 1.0]]]}
+    body = {"signature_name": "regress", "context": {"text": "abcd"}, "examples": [{}, {"text": "a"}]}
+    response = requests.post(f"{url}/versions/1:regress", json=body, timeout=30)
+    assert response.json() == {"result": [4.0, 1.0]}
+
+
+def test_classify_on_our_models_predict_signature_answers_tf_servings_error(url):
+    response = requests.post(f"{url}:classify", json={"examples": [{"text": "a"}]}, timeout=30)
+    assert _error(response, 400) == "Expected one or two output Tensors, found 3"
+    response = requests.post(f"{url}:regress", json={"examples": [{"text": "a"}]}, timeout=30)
+    assert _error(response, 400) == "Expected one output Tensor, found 3"
+
+
+def test_prometheus_metrics_count_requests_and_batches(served, url):
+    _predict(url, {"instances": ["a", "b", "c"]})
+    _predict(f"{served.url}/v1/models/nope", {"instances": ["a"]})
+    response = requests.get(f"{served.url}/monitoring/prometheus/metrics", timeout=30)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
+    found = samples(response.text)
+    predict = {("API", "Predict"), ("entrypoint", "REST")}
+    assert found[(REQUEST_COUNT, frozenset(predict | {("model_name", MODEL), ("status", "OK")}))] >= 1
+    assert found[(REQUEST_COUNT, frozenset(predict | {("model_name", ""), ("status", "NOT_FOUND")}))] >= 1
+    assert found[(f"{BATCH_SIZE}_bucket", frozenset({("model_name", MODEL), ("le", "4")}))] >= 1

@@ -1,0 +1,163 @@
+"""Trainer throughput: tokens/s and MFU of our training step for each model preset and speed switch, and side by side
+in one run with Hugging Face transformers + PyTorch on the same BERT-small MLM step (L4 d256 ff1024, vocab 8192,
+seq 128, batch 32, AdamW, clipping at 1.0).
+
+    make bench-speed            # sets up the peer's venv (.bench-venv) when missing
+    .venv/bin/python bench/trainer_speed.py [--rounds 5] [--presets tiny,small] [--skip-switches] [--skip-hf]
+
+The machine is shared and noisy: ours and the peer run in alternating timed windows and each figure is the median of
+the windows. MFU is the model's training FLOPs (bench/speed_model.py) over the best matmul rate measured here
+(float32, or bfloat16 for mixed_bfloat16 runs), so it says how much of this CPU's reachable peak a step uses.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import tensorflow as tf  # noqa: E402
+
+import input_speed  # noqa: E402
+from speed_model import Shape, Switches, Trainer  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEER_PYTHON = os.path.join(ROOT, ".bench-venv", "bin", "python")
+SWITCHES = {  # each alone against the preset's baseline; "best" is what the HF comparison runs
+    "baseline": Switches(),
+    "jit_compile": Switches(jit_compile=True),
+    "steps_per_execution=4": Switches(steps_per_execution=4),
+    "mixed_bfloat16": Switches(precision="mixed_bfloat16"),
+    "mixed_float16": Switches(precision="mixed_float16"),
+    "accumulation 4 x 8": Switches(accumulation=4),
+}
+WINDOW_STEPS = {"tiny": 8, "small": 4, "base": 1}  # equal within a preset: losses compare
+
+
+def matmul_ceiling(dtype, n: int = 2048, repeats: int = 5) -> float:
+    """Best FLOP/s of an n x n matmul in TF: the reachable peak that MFU is measured against."""
+    a = tf.random.normal((n, n), dtype=tf.float32)
+    a = tf.cast(a, dtype)
+    matmul = tf.function(lambda x: tf.matmul(x, x))
+    matmul(a).numpy()
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a).numpy()
+        best = max(best, 2 * n ** 3 / (time.perf_counter() - start))
+    return best
+
+
+class Peer:
+    """The HF process: builds its model once, then trains N steps per 'run N' line."""
+
+    def __init__(self, shape: Shape, masked_only: bool, python: str):
+        args = [python, os.path.join(ROOT, "bench", "hf_peer.py"), "--layers", shape.layers, "--hidden", shape.hidden,
+                "--heads", shape.heads, "--ff", shape.ff, "--vocab", shape.vocab, "--seq", shape.seq,
+                "--batch", shape.batch, "--predictions", shape.predictions] + (["--masked-only"] if masked_only else [])
+        self.process = subprocess.Popen([str(a) for a in args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, env=dict(os.environ, OMP_NUM_THREADS="2"))
+        self.info = json.loads(self.process.stdout.readline())
+
+    def run(self, steps: int) -> float:
+        self.process.stdin.write(f"run {steps}\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())["seconds"]
+
+    def close(self):
+        self.process.stdin.write("quit\n")
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def median_rate(samples) -> float:
+    return statistics.median(samples)
+
+
+def side_by_side(shape: Shape, ours: Switches, rounds: int, steps: int, peer_python: str, ceilings: dict) -> list:
+    """Alternating windows of ours, HF, HF with a masked-only head; rows of (name, tok/s, MFU)."""
+    contenders = {f"ours: keras-hub on TF ({ours.describe()})": (Trainer(shape, ours), shape.predictions / shape.seq),
+                  "HF BertForMaskedLM + torch AdamW": (Peer(shape, False, peer_python), 1.0),
+                  "HF, MLM head on masked positions only": (Peer(shape, True, peer_python), shape.predictions / shape.seq)}
+    rates = {name: [] for name in contenders}
+    for runner, _ in contenders.values():
+        runner.run(steps)  # warm-up: tracing, first allocations
+    for _ in range(rounds):
+        for name, (runner, _) in contenders.items():
+            rates[name].append(steps * shape.batch * shape.seq / runner.run(steps))
+    for runner, _ in contenders.values():
+        if isinstance(runner, Peer):
+            runner.close()
+    ceiling = ceilings["mixed_bfloat16" if ours.precision == "mixed_bfloat16" else "float32"]
+    rows = []
+    for name, (runner, fraction) in contenders.items():
+        rate = median_rate(rates[name])
+        peak = ceiling if name.startswith("ours") else ceilings["float32"]
+        rows.append((name, rate, rate * shape.train_flops_per_token(fraction) / peak, rates[name]))
+    return rows
+
+
+def switch_table(presets, rounds: int, ceilings: dict) -> list:
+    rows = []
+    for preset in presets:
+        shape = Shape.preset(preset)
+        steps = WINDOW_STEPS[preset]
+        baseline = None
+        for name, switches in SWITCHES.items():
+            if switches.precision == "mixed_float16" and preset != "tiny":
+                continue  # no float16 matmul units on this CPU (Eigen fallback): minutes per window at small
+            windows = max(steps, switches.steps_per_execution)
+            trainer = Trainer(shape, switches)
+            trainer.run(windows)
+            rates = [windows * trainer.tokens_per_step / trainer.run(windows) for _ in range(rounds)]
+            rate = median_rate(rates)
+            baseline = baseline or rate
+            flops = rate * shape.train_flops_per_token(shape.predictions / shape.seq)
+            peak = ceilings["mixed_bfloat16" if switches.precision == "mixed_bfloat16" else "float32"]
+            rows.append((preset, name, rate, flops / peak, rate / baseline, trainer.final_loss()))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--presets", default="tiny,small")
+    parser.add_argument("--best", default="baseline", choices=sorted(SWITCHES), help="our switches in the HF run")
+    parser.add_argument("--skip-switches", action="store_true")
+    parser.add_argument("--skip-hf", action="store_true")
+    parser.add_argument("--peer-python", default=PEER_PYTHON)
+    args = parser.parse_args()
+    ceilings = {"float32": matmul_ceiling(tf.float32), "mixed_bfloat16": matmul_ceiling(tf.bfloat16)}
+    print(f"matmul ceiling here: float32 {ceilings['float32'] / 1e9:.0f} GFLOP/s, "
+          f"bfloat16 {ceilings['mixed_bfloat16'] / 1e9:.0f} GFLOP/s; TF {tf.__version__}", flush=True)
+
+    if not args.skip_hf:
+        if not os.path.exists(args.peer_python):
+            sys.exit(f"no peer venv at {args.peer_python}: run `make bench-speed` (it creates .bench-venv)")
+        shape = Shape.preset("small")
+        print(f"\nBERT-small MLM train step, batch {shape.batch} x seq {shape.seq}, median of {args.rounds} "
+              f"alternating windows of {WINDOW_STEPS['small']} steps", flush=True)
+        rows = side_by_side(shape, SWITCHES[args.best], args.rounds, WINDOW_STEPS["small"], args.peer_python,
+                            ceilings)
+        print(f"{'':58} {'tok/s':>7} {'MFU':>6}  windows (tok/s)")
+        for name, rate, mfu, samples in rows:
+            print(f"{name:58} {rate:7.0f} {mfu:6.1%}  {' '.join(f'{s:.0f}' for s in samples)}")
+        print(f"ratio ours / HF: {rows[0][1] / rows[1][1]:.2f}x; ours / HF with a masked-only head: "
+              f"{rows[0][1] / rows[2][1]:.2f}x", flush=True)
+
+    if not args.skip_switches:
+        print(f"\nspeed switches, batch 32 x seq 128 MLM (median of {args.rounds} windows)")
+        print(f"{'preset':7} {'switch':24} {'tok/s':>8} {'MFU':>6} {'vs base':>8} {'loss after':>10}")
+        for preset, name, rate, mfu, speedup, loss in switch_table(args.presets.split(","), args.rounds, ceilings):
+            print(f"{preset:7} {name:24} {rate:8.0f} {mfu:6.1%} {speedup:7.2f}x {loss:10.3f}", flush=True)
+        print("\ntf.data input (examples/s, 2 cores; the small model consumes ~12/s):")
+        for name, rate in input_speed.measure().items():
+            print(f"  {name:38} {rate:9.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""`status`: what retraining has done, read back from ML Metadata and the serving directory.
+
+One line per run (span, the candidate's accuracy as the Evaluator measured it, blessing, pushed version), the spans
+waiting on disk, and the version TF Serving's default policy (and `serve`) answers with: the highest pushed one.
+"""
+import os
+from typing import List, Optional
+
+from components import readers, tasks
+from pipeline import spans
+from pipeline.config import SPAN, Config
+from pipeline.errors import UserError
+from pipeline.run_report import RunReport, all_runs
+
+ACCURACY = "accuracy"  # the metric name components/evaluation.py gates on
+
+
+def lines(config: Config, workdir: str) -> List[str]:
+    workdir = os.path.abspath(workdir)
+    metadata_path = os.path.join(workdir, "metadata.sqlite")
+    runs = all_runs(metadata_path, config.pipeline_name) if os.path.exists(metadata_path) else []
+    out = [f"pipeline {config.pipeline_name!r}, work directory {workdir}: {len(runs)} run(s)"]
+    out += [_run_line(run) for run in runs]
+    if SPAN in config.data.input_path:
+        out.append(_spans_line(config, runs))
+    out.append(_serving_line(os.path.join(workdir, "serving", config.serving.model_name)))
+    return out
+
+
+def accuracy(evaluation_uri: Optional[str]) -> Optional[float]:
+    """The candidate model's overall accuracy from the Evaluator's output (None when it wrote none)."""
+    if not evaluation_uri or not os.path.isdir(evaluation_uri):
+        return None
+    import tensorflow_model_analysis as tfma  # only `status` pays for this import
+
+    found = {}
+    for metrics in tfma.load_metrics(evaluation_uri):
+        if metrics.slice_key.single_slice_keys:
+            continue  # a slice, not the whole eval set
+        for item in metrics.metric_keys_and_values:
+            key = item.key
+            if key.name == ACCURACY and not key.is_diff and not key.HasField("sub_key"):
+                found[key.model_name] = item.value.double_value.value
+    return found.get("candidate", found.get(""))
+
+
+def _run_line(run: RunReport) -> str:
+    value = accuracy(run.evaluation_uri)
+    verdict = {None: "not evaluated", True: "BLESSED", False: "NOT blessed"}[run.blessed]
+    return (f"  {run.run_id}  span {'-' if run.span is None else run.span:>4}  "
+            f"accuracy {'-' if value is None else f'{value:.3f}':>5}  {verdict:<13}  "
+            f"{'pushed as ' + run.pushed_version if run.pushed_version else 'not pushed'}")
+
+
+def _spans_line(config: Config, runs: List[RunReport]) -> str:
+    pattern = readers.FORMATS[tasks.get(config.task).input_format].directory_pattern
+    try:
+        numbers = [s.number for s in spans.find_spans(config.data.input_path, pattern)]
+    except UserError:
+        numbers = []
+    seen = max((r.span for r in runs if r.span is not None), default=None)
+    waiting = [n for n in numbers if seen is None or n > seen]
+    return (f"spans on disk: {numbers or 'none'}; newest span a run ingested: {'-' if seen is None else seen}; "
+            f"waiting: {waiting or 'none'}")
+
+
+def _serving_line(model_dir: str) -> str:
+    versions = sorted(int(v) for v in os.listdir(model_dir) if v.isdigit()) if os.path.isdir(model_dir) else []
+    if not versions:
+        return f"served: nothing pushed under {model_dir}"
+    return f"served: version {versions[-1]} (highest of {len(versions)} pushed under {model_dir})"

@@ -1,0 +1,95 @@
+"""A small client for this server, or TF Serving itself, over REST or gRPC.
+
+Both protocols answer alike: one entry per text, as REST's row format writes it (a dict of the signature's outputs,
+or the bare value when it has only one), so callers can switch protocols without changing code.
+
+    from serving import client
+    client.predict(["a gripping film"], model="sentiment", protocol="grpc")
+    # [{"label": "positive", "class_id": 1, "probabilities": [0.1, 0.9]}]
+"""
+import http.client
+import json
+from typing import Any, List, Optional, Sequence
+
+import grpc
+import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+from serving import rest_api
+
+DEFAULT_PORTS = {"rest": 8501, "grpc": 8500}
+
+
+class PredictError(RuntimeError):
+    """The server refused a request; `status` is the HTTP status (REST) or the grpc.StatusCode (gRPC)."""
+
+    def __init__(self, message: str, status):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+class Client:
+    """One kept-alive connection (REST) or channel (gRPC); not for sharing between threads under REST."""
+
+    def __init__(self, host: str = "127.0.0.1", port: Optional[int] = None, protocol: str = "rest",
+                 timeout: float = 30.0):
+        if protocol not in DEFAULT_PORTS:
+            raise ValueError(f"protocol must be one of {sorted(DEFAULT_PORTS)}, got {protocol!r}")
+        self.protocol = protocol
+        self._timeout = timeout
+        port = port or DEFAULT_PORTS[protocol]
+        if protocol == "rest":
+            self._http = http.client.HTTPConnection(host, port, timeout=timeout)
+        else:
+            self._channel = grpc.insecure_channel(f"{host}:{port}")
+            self._stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
+
+    def predict(self, texts: Sequence[str], model: str, signature_name: str = "serving_default",
+                version: Optional[int] = None, input_name: str = "text") -> List[Any]:
+        if self.protocol == "rest":
+            return self._predict_rest(texts, model, signature_name, version, input_name)
+        return self._predict_grpc(texts, model, signature_name, version, input_name)
+
+    def close(self) -> None:
+        if self.protocol == "rest":
+            self._http.close()
+        else:
+            self._channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _predict_rest(self, texts, model, signature_name, version, input_name) -> List[Any]:
+        path = f"/v1/models/{model}" + (f"/versions/{version}" if version is not None else "") + ":predict"
+        body = json.dumps({"signature_name": signature_name, "instances": [{input_name: t} for t in texts]})
+        self._http.request("POST", path, body=body.encode("utf-8"), headers={"Content-Type": "application/json"})
+        response = self._http.getresponse()
+        reply = json.loads(response.read())
+        if response.status != 200:
+            raise PredictError(reply.get("error", ""), response.status)
+        return reply["predictions"]
+
+    def _predict_grpc(self, texts, model, signature_name, version, input_name) -> List[Any]:
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = model
+        request.model_spec.signature_name = signature_name
+        if version is not None:
+            request.model_spec.version.value = version
+        request.inputs[input_name].CopyFrom(tf.make_tensor_proto(list(texts), dtype=tf.string))
+        try:
+            response = self._stub.Predict(request, timeout=self._timeout)
+        except grpc.RpcError as e:
+            raise PredictError(e.details(), e.code()) from None
+        outputs = {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
+        return rest_api.format_predict_response(outputs, row_format=True)["predictions"]
+
+
+def predict(texts: Sequence[str], model: str, host: str = "127.0.0.1", port: Optional[int] = None,
+            protocol: str = "rest", signature_name: str = "serving_default", version: Optional[int] = None,
+            timeout: float = 30.0) -> List[Any]:
+    """One call on a fresh connection; keep a Client for many."""
+    with Client(host, port, protocol, timeout) as client:
+        return client.predict(texts, model, signature_name, version)
