@@ -6,7 +6,7 @@
 3. scratch: the same classifier shape and fine-tuning budget, no base model.
 Both classifiers: train -> Trainer, dev -> eval split, test -> the pushed SavedModel (bench/sst2_classifier.py).
 
-    .venv/bin/python bench/mlm_pretrain_sst2.py --pretrain_minutes 8 --finetune_epochs 3 [--set model.num_layers=4]
+    .venv/bin/python bench/mlm_pretrain_sst2.py --pretrain_epochs 2 --pretrain_minutes 12 [--set model.pooling=mean]
 """
 import argparse
 import glob
@@ -44,7 +44,8 @@ def main():
     parser.add_argument("--pretrain_epochs", type=int, default=1,
                         help="pretraining epochs; the LR schedule (warmup, decay) spans them, so size them to the "
                              "time budget (about 60 segments/s on 2 busy cores with the default shape)")
-    parser.add_argument("--finetune_epochs", type=int, default=3, help="the same for both classifiers")
+    parser.add_argument("--pretrain_lr", type=float, default=1e-3, help="peak learning rate of pretraining")
+    parser.add_argument("--finetune_epochs", type=int, default=2, help="the same for both classifiers")
     parser.add_argument("--nsp", action="store_true", help="pretrain with next-sentence prediction too")
     parser.add_argument("--set", action="append", default=[], help="override for all three runs, repeatable")
     parser.add_argument("--workdir", default=None)
@@ -53,7 +54,7 @@ def main():
         sys.exit(f"shared data not found under {DATA}")
 
     from pipeline import config as config_lib
-    from pipeline import console, local_runner
+    from pipeline import console, local_runner, status
 
     console.setup()
     workdir = args.workdir or tempfile.mkdtemp(prefix="mlm-bench-")
@@ -65,26 +66,27 @@ def main():
         report, paths = local_runner.run(config_lib.load(None, SHAPE + overrides + args.set), workdir)
         print("\n".join(report.lines()))
         trainer = next(c.seconds for c in report.components if c.component_id == "Trainer")
-        return paths, trainer, time.perf_counter() - start
+        return report, paths, trainer, time.perf_counter() - start
 
-    pretrain, pretrain_trainer, pretrain_wall = run([
+    pretrain, _, pretrain_trainer, pretrain_wall = run([
         "task=masked_lm", "pipeline_name=mlm-bench", "serving.model_name=mlm_bench", f"data.input_path={corpus}",
         "data.document_split=blank_line", "data.eval_percent=5", f"training.epochs={args.pretrain_epochs}",
-        f"training.max_minutes={args.pretrain_minutes}", "training.learning_rate=5e-4",
+        f"training.max_minutes={args.pretrain_minutes}", f"training.learning_rate={args.pretrain_lr}",
         f"pretraining.nsp={str(args.nsp).lower()}", "evaluation.max_perplexity=1000000"])
     finetune = ["task=classification", f"data.input_path={train}", f"data.eval_path={dev}",
                 f"training.epochs={args.finetune_epochs}"] + CLASSIFIER
-    tuned, tuned_trainer, _ = run(finetune + [
+    _, tuned, tuned_trainer, _ = run(finetune + [
         "pipeline_name=sst2-finetune", "serving.model_name=sst2_finetuned", "base_model.source=pipeline",
         "base_model.pipeline_name=mlm-bench"])
-    scratch, scratch_trainer, _ = run(finetune + ["pipeline_name=sst2-scratch",
-                                                             "serving.model_name=sst2_scratch"])
+    _, scratch, scratch_trainer, _ = run(finetune + ["pipeline_name=sst2-scratch", "serving.model_name=sst2_scratch"])
 
     tuned_accuracy = pushed_accuracy(tuned.serving_root, "sst2_finetuned", test)
     scratch_accuracy = pushed_accuracy(scratch.serving_root, "sst2_scratch", test)
     print(f"\nshape {' '.join(SHAPE + args.set)}")
     print(f"pretraining        {pretrain_trainer:.0f} s Trainer, {pretrain_wall:.0f} s pipeline "
-          f"(budget {args.pretrain_minutes} min, nsp={args.nsp})")
+          f"({args.pretrain_epochs} epochs, budget {args.pretrain_minutes} min, lr {args.pretrain_lr}, nsp={args.nsp})")
+    print(f"  eval split       perplexity {status.metric(pretrain.evaluation_uri, 'perplexity'):.1f}, masked-token "
+          f"accuracy {status.metric(pretrain.evaluation_uri, 'token_accuracy'):.4f} (Evaluator)")
     print(f"SST-2 test accuracy, {args.finetune_epochs} fine-tuning epochs, {len(test)} sentences:")
     print(f"  from pretrained  {tuned_accuracy:.4f}  ({tuned_trainer:.0f} s Trainer)")
     print(f"  from scratch     {scratch_accuracy:.4f}  ({scratch_trainer:.0f} s Trainer)")

@@ -73,7 +73,8 @@ class Trainer:
         self.model.compile(optimizer=build_optimizer(training, 100_000), jit_compile=switches.jit_compile,
                            steps_per_execution=switches.steps_per_execution, **compile_kwargs(nsp=False))
         train_step.install(self.model, k, training.clipnorm)
-        self.dataset = train_step.micro_batches(tf.data.Dataset.from_tensors(_batch(shape, shape.batch // k)).repeat(), k)
+        micro_batch = tf.data.Dataset.from_tensors(_batch(shape, shape.batch // k)).repeat()
+        self.dataset = train_step.micro_batches(micro_batch, k)
         keras.mixed_precision.set_global_policy("float32")  # the model keeps its own; the next one chooses again
 
     def run(self, steps: int) -> float:

@@ -29,6 +29,11 @@ def lines(config: Config, workdir: str) -> List[str]:
 
 def accuracy(evaluation_uri: Optional[str]) -> Optional[float]:
     """The candidate model's overall accuracy from the Evaluator's output (None when it wrote none)."""
+    return metric(evaluation_uri, ACCURACY)
+
+
+def metric(evaluation_uri: Optional[str], name: str) -> Optional[float]:
+    """The candidate model's overall value of metric `name` from the Evaluator's output (None when it wrote none)."""
     if not evaluation_uri or not os.path.isdir(evaluation_uri):
         return None
     import tensorflow_model_analysis as tfma  # only `status` pays for this import
@@ -39,7 +44,7 @@ def accuracy(evaluation_uri: Optional[str]) -> Optional[float]:
             continue  # a slice, not the whole eval set
         for item in metrics.metric_keys_and_values:
             key = item.key
-            if key.name == ACCURACY and not key.is_diff and not key.HasField("sub_key"):
+            if key.name == name and not key.is_diff and not key.HasField("sub_key"):
                 found[key.model_name] = item.value.double_value.value
     return found.get("candidate", found.get(""))
 

@@ -61,8 +61,9 @@ def _multi_worker() -> tf.distribute.Strategy:
     if not config.get("cluster") or not config.get("task"):
         raise UserError("training.strategy=multi_worker reads the cluster and this worker's task from TF_CONFIG, "
                         "which is not set",
-                        hint='set TF_CONFIG on every worker, e.g. {"cluster": {"worker": ["host1:port", "host2:port"]}, '
-                             '"task": {"type": "worker", "index": 0}}, or use training.strategy=mirrored on one machine')
+                        hint='set TF_CONFIG on every worker, e.g. {"cluster": {"worker": ["host1:port", '
+                             '"host2:port"]}, "task": {"type": "worker", "index": 0}}, '
+                             'or use training.strategy=mirrored on one machine')
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
