@@ -156,7 +156,7 @@ def main():
         for preset, name, rate, mfu, speedup, loss in switch_table(args.presets.split(","), args.rounds,
                                                                    _ceilings(ceilings)):
             print(f"{preset:7} {name:24} {rate:8.0f} {mfu:6.1%} {speedup:7.2f}x {loss:10.3f}", flush=True)
-        print("\ntf.data input (examples/s, 2 cores; the small model consumes ~12/s):")
+        print("\ntf.data input (examples/s, 2 cores; a model at R tok/s consumes R / 128 examples/s):")
         for name, rate in input_speed.measure().items():
             print(f"  {name:38} {rate:9.0f}")
 
