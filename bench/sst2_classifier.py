@@ -43,13 +43,13 @@ def sst2_splits(data_dir: str):
             write_csv(os.path.join(data_dir, "dev.csv"), read_sst2("dev")), read_sst2("test"))
 
 
-def pushed_accuracy(serving_root: str, model_name: str, rows) -> float:
-    """Accuracy of the newest pushed version on (text, label) rows, through its raw-text signature."""
+def pushed_accuracy(serving_root: str, model_name: str, rows, version=None) -> float:
+    """Accuracy of a pushed version (default: the newest) on (text, label) rows, through its raw-text signature."""
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
 
     model_dir = os.path.join(serving_root, model_name)
-    version = max(int(v) for v in os.listdir(model_dir) if v.isdigit())
+    version = version or max(int(v) for v in os.listdir(model_dir) if v.isdigit())
     predict = tf.saved_model.load(os.path.join(model_dir, str(version))).signatures["serving_default"]
     texts, labels = zip(*rows)
     predicted = np.concatenate([predict(text=tf.constant(texts[i:i + 256]))["label"].numpy()
