@@ -1,7 +1,8 @@
 """The Hugging Face peer of bench/trainer_speed.py: BertForMaskedLM + torch AdamW, run in its own venv (.bench-venv,
 Python 3.11 with torch and transformers, kept out of the project's install) as a subprocess that takes commands.
 
-stdin, one per line: "run N" -> trains N steps and prints {"steps", "seconds"} as one JSON line; "quit".
+stdin, one per line: "run N" -> trains N steps and prints {"steps", "seconds", "cpu_seconds"} as one JSON line;
+"quit".
 --masked-only computes the MLM head at the masked positions only, as keras-hub's MaskedLMHead does.
 """
 import argparse
@@ -52,10 +53,11 @@ def main():
         if not command or command[0] == "quit":
             break
         steps = int(command[1])
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(steps):
             step()
-        print(json.dumps({"steps": steps, "seconds": time.perf_counter() - start}), flush=True)
+        print(json.dumps({"steps": steps, "seconds": time.perf_counter() - start,
+                          "cpu_seconds": time.process_time() - cpu}), flush=True)
 
 
 if __name__ == "__main__":

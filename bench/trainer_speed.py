@@ -3,11 +3,13 @@ in one run with Hugging Face transformers + PyTorch on the same BERT-small MLM s
 seq 128, batch 32, AdamW, clipping at 1.0).
 
     make bench-speed            # sets up the peer's venv (.bench-venv) when missing
-    .venv/bin/python bench/trainer_speed.py [--rounds 5] [--presets tiny,small] [--skip-switches] [--skip-hf]
+    .venv/bin/python bench/trainer_speed.py [--rounds 8] [--presets tiny,small] [--skip-switches] [--skip-hf]
 
-The machine is shared and noisy: ours and the peer run in alternating timed windows and each figure is the median of
-the windows. MFU is the model's training FLOPs (bench/speed_model.py) over the best matmul rate measured here
-(float32, or bfloat16 for mixed_bfloat16 runs), so it says how much of this CPU's reachable peak a step uses.
+The machine is shared, so ours and the peer run in alternating timed windows (steps only, set-up excluded on both
+sides), each window records the cores its process used, and each figure is the best window (as `timeit` takes the
+minimum: noise only ever slows) with the median beside it. MFU is the model's training FLOPs (bench/speed_model.py)
+over the best matmul rate measured here (float32, or bfloat16 for mixed_bfloat16 runs), so it says how much of this
+CPU's reachable peak a step uses.
 """
 import argparse
 import json
@@ -64,10 +66,12 @@ class Peer:
                                         text=True, env=dict(os.environ, OMP_NUM_THREADS="2"))
         self.info = json.loads(self.process.stdout.readline())
 
-    def run(self, steps: int) -> float:
+    def run(self, steps: int) -> tuple:
+        """(seconds, cores used) of `steps` training steps."""
         self.process.stdin.write(f"run {steps}\n")
         self.process.stdin.flush()
-        return json.loads(self.process.stdout.readline())["seconds"]
+        window = json.loads(self.process.stdout.readline())
+        return window["seconds"], window["cpu_seconds"] / window["seconds"]
 
     def close(self):
         self.process.stdin.write("quit\n")
@@ -75,32 +79,30 @@ class Peer:
         self.process.wait(timeout=60)
 
 
-def median_rate(samples) -> float:
-    return statistics.median(samples)
-
-
 def side_by_side(shape: Shape, ours: Switches, rounds: int, steps: int, peer_python: str, ceilings: dict) -> list:
     """Alternating windows of ours (`ours`, and the baseline switches when they differ), HF, and HF with a
-    masked-only head; rows of (name, tok/s, MFU, window rates), ours first and the two HF rows last."""
+    masked-only head; rows of (name, best tok/s, median tok/s, MFU at best, [(tok/s, cores) per window]), ours first
+    and the two HF rows last."""
     variants = [ours] if ours == Switches() else [ours, Switches()]
     masked = shape.predictions / shape.seq  # the share of tokens whose MLM logits are computed
     contenders = {f"ours ({v.describe()})": (Trainer(shape, v), masked, v.precision) for v in variants}
     contenders["HF BertForMaskedLM + torch AdamW"] = (Peer(shape, False, peer_python), 1.0, "float32")
     contenders["HF, MLM head on masked positions only"] = (Peer(shape, True, peer_python), masked, "float32")
-    rates = {name: [] for name in contenders}
+    windows = {name: [] for name in contenders}
     for runner, _, _ in contenders.values():
         runner.run(steps)  # warm-up: tracing, first allocations
     for _ in range(rounds):
         for name, (runner, _, _) in contenders.items():
-            rates[name].append(steps * shape.batch * shape.seq / runner.run(steps))
+            seconds, cores = runner.run(steps)
+            windows[name].append((steps * shape.batch * shape.seq / seconds, cores))
     for runner, _, _ in contenders.values():
         if isinstance(runner, Peer):
             runner.close()
     rows = []
     for name, (_, fraction, precision) in contenders.items():
-        rate = median_rate(rates[name])
-        mfu = rate * shape.train_flops_per_token(fraction) / _peak(ceilings, precision)
-        rows.append((name, rate, mfu, rates[name]))
+        rates = [rate for rate, _ in windows[name]]
+        mfu = max(rates) * shape.train_flops_per_token(fraction) / _peak(ceilings, precision)
+        rows.append((name, max(rates), statistics.median(rates), mfu, windows[name]))
     return rows
 
 
@@ -116,8 +118,7 @@ def switch_table(presets, rounds: int, ceilings: dict) -> list:
             windows = max(steps, switches.steps_per_execution)
             trainer = Trainer(shape, switches)
             trainer.run(windows)
-            rates = [windows * trainer.tokens_per_step / trainer.run(windows) for _ in range(rounds)]
-            rate = median_rate(rates)
+            rate = max(windows * trainer.tokens_per_step / trainer.run(windows)[0] for _ in range(rounds))
             baseline = baseline or rate
             flops = rate * shape.train_flops_per_token(shape.predictions / shape.seq)
             rows.append((preset, name, rate, flops / _peak(ceilings, switches.precision), rate / baseline,
@@ -127,7 +128,7 @@ def switch_table(presets, rounds: int, ceilings: dict) -> list:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--presets", default="tiny,small")
     parser.add_argument("--best", default="baseline", choices=sorted(SWITCHES), help="our switches in the HF run")
     parser.add_argument("--skip-switches", action="store_true")
@@ -140,18 +141,20 @@ def main():
         if not os.path.exists(args.peer_python):
             sys.exit(f"no peer venv at {args.peer_python}: run `make bench-speed` (it creates .bench-venv)")
         shape = Shape.preset("small")
-        print(f"\nBERT-small MLM train step, batch {shape.batch} x seq {shape.seq}, median of {args.rounds} "
+        print(f"\nBERT-small MLM train step, batch {shape.batch} x seq {shape.seq}, {args.rounds} "
               f"alternating windows of {WINDOW_STEPS['small']} steps", flush=True)
         rows = side_by_side(shape, SWITCHES[args.best], args.rounds, WINDOW_STEPS["small"], args.peer_python,
                             _ceilings(ceilings))
-        print(f"{'':58} {'tok/s':>7} {'MFU':>6}  windows (tok/s)")
-        for name, rate, mfu, samples in rows:
-            print(f"{name:58} {rate:7.0f} {mfu:6.1%}  {' '.join(f'{s:.0f}' for s in samples)}")
-        print(f"ratio ours / HF: {rows[0][1] / rows[-2][1]:.2f}x; ours / HF with a masked-only head: "
-              f"{rows[0][1] / rows[-1][1]:.2f}x", flush=True)
+        print(f"{'':54} {'best':>6} {'median':>6} {'MFU':>6}  windows (tok/s @ cores used)")
+        for name, best, median, mfu, samples in rows:
+            print(f"{name:54} {best:6.0f} {median:6.0f} {mfu:6.1%}  "
+                  f"{' '.join(f'{rate:.0f}@{cores:.1f}' for rate, cores in samples)}")
+        print(f"ratio ours / HF, best windows: {rows[0][1] / rows[-2][1]:.2f}x (medians {rows[0][2] / rows[-2][2]:.2f}x); "
+              f"ours / HF with a masked-only head: {rows[0][1] / rows[-1][1]:.2f}x "
+              f"(medians {rows[0][2] / rows[-1][2]:.2f}x)", flush=True)
 
     if not args.skip_switches:
-        print(f"\nspeed switches, batch 32 x seq 128 MLM (median of {args.rounds} windows)")
+        print(f"\nspeed switches, batch 32 x seq 128 MLM (best of {args.rounds} windows)")
         print(f"{'preset':7} {'switch':24} {'tok/s':>8} {'MFU':>6} {'vs base':>8} {'loss after':>10}")
         for preset, name, rate, mfu, speedup, loss in switch_table(args.presets.split(","), args.rounds,
                                                                    _ceilings(ceilings)):
