@@ -167,6 +167,7 @@ def main():
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
 
     from serving.export import write_warmup_requests
+    from serving.task_inputs import TASK_INPUTS
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="serving-latency-")
     serving_root = tempfile.mkdtemp(prefix="serving-latency-root-")
@@ -177,7 +178,7 @@ def main():
         texts = [text for text, _ in sentiment_rows(64, seed=7)]
         pushed = os.path.join(serving_root, MODEL, "1")
         shutil.copytree(model_dir, pushed)
-        write_warmup_requests(pushed, texts[:4])  # as the trainer's export does: the server replays them on load
+        write_warmup_requests(pushed, TASK_INPUTS["classification"], texts[:4])  # as the trainer's export does: the server replays them on load
         signature = tf.saved_model.load(model_dir).signatures["serving_default"]
         threads = [f"--tensorflow_intra_op_parallelism={args.intra_op_threads}"]
         servers["off"] = Server(serving_root, threads)

@@ -8,6 +8,8 @@ from components import tasks
 from components.training import loop
 from components.training.dataset import list_files
 from pipeline.config import from_dict
+from serving.export import write_warmup_requests
+from serving.task_inputs import TASK_INPUTS
 
 
 def run_fn(fn_args) -> None:
@@ -19,3 +21,4 @@ def run_fn(fn_args) -> None:
     # Under multi-worker every worker runs this; only the chief's export is the Trainer's output.
     export_dir = fn_args.serving_model_dir if loop.is_chief(config) else tempfile.mkdtemp(prefix="worker-export-")
     task.export(model, tft_output, config, export_dir)
+    write_warmup_requests(export_dir, TASK_INPUTS[config.task])  # traced before the first real request

@@ -18,6 +18,7 @@ from absl import app, flags, logging  # noqa: E402
 from pipeline import config as config_lib  # noqa: E402
 from pipeline import console  # noqa: E402
 from pipeline.errors import UserError  # noqa: E402
+from serving.task_inputs import TASK_INPUTS  # noqa: E402
 
 DEFAULT_PRESET = os.path.join(os.path.dirname(__file__), "presets", "classification.yaml")
 COMMANDS = ("run", "serve", "demo", "predict", "schedule", "status", "compile")
@@ -25,7 +26,9 @@ COMMANDS = ("run", "serve", "demo", "predict", "schedule", "status", "compile")
 flags.DEFINE_string("config", DEFAULT_PRESET, "YAML preset with the pipeline's config.")
 flags.DEFINE_multi_string("set", [], "Override one config key: --set section.key=value (repeatable).")
 flags.DEFINE_string("workdir", "workdir", "Where runs write metadata, artifacts and pushed models.")
-flags.DEFINE_multi_string("text", [], "predict: a raw text to send (repeatable).")
+flags.DEFINE_multi_string(
+    "text", [], "predict: a raw text to send (repeatable); a causal LM takes it as the prompt and samples with "
+    "serving/task_inputs.py GENERATION (40 new pieces, temperature 0.8, top_k 40, seed 1).")
 flags.DEFINE_enum("protocol", "rest", ["rest", "grpc"], "predict: which of the server's APIs to call.")
 flags.DEFINE_integer("max_runs", None, "schedule: stop after this many cron firings (default: never).")
 flags.DEFINE_integer("num_classes", 0, "compile: the number of labels (2 picks AUC, more picks macro-F1).")
@@ -104,9 +107,9 @@ def _serve(config):
     if not os.path.isdir(model_dir):
         raise UserError(f"no pushed model under {model_dir}", hint="run `python -m pipeline.cli run` first")
     url = f"http://{serving.host}:{serving.port}/v1/models/{serving.model_name}"
+    body = TASK_INPUTS[config.task].curl_body()
     print(f"\nServing {model_dir} at {url} (TF Serving REST API). Try:\n"
-          f"  curl -s -X POST {url}:predict -d '{{\"instances\": [\"a gripping, beautifully acted film\"]}}'\n",
-          flush=True)
+          f"  curl -s -X POST {url}:predict -d '{body}'\n", flush=True)
     batching = server.BatchingOptions(max_batch_size=serving.max_batch_size,
                                       batch_timeout_micros=serving.batch_timeout_micros) if serving.batching else None
     server.serve(os.path.dirname(model_dir), serving.model_name, serving.host, serving.port,
@@ -121,11 +124,12 @@ def _predict(config):
     from serving import client
 
     if not FLAGS.text:
-        raise UserError("predict needs at least one --text", hint='--text="a gripping, beautifully acted film"')
-    serving = config.serving
+        raise UserError("predict needs at least one --text", hint=f'--text="{TASK_INPUTS[config.task].example}"')
+    serving, task_input = config.serving, TASK_INPUTS[config.task]
     port = serving.grpc_port if FLAGS.protocol == "grpc" else serving.port
     try:
-        results = client.predict(FLAGS.text, serving.model_name, host=serving.host, port=port, protocol=FLAGS.protocol)
+        results = client.predict(FLAGS.text, serving.model_name, host=serving.host, port=port, protocol=FLAGS.protocol,
+                                 input_name=task_input.name, settings=task_input.settings)
     except client.PredictError as e:
         raise UserError(f"the server refused the request: {e}") from None
     except (OSError, grpc.RpcError) as e:

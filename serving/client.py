@@ -9,13 +9,14 @@ or the bare value when it has only one), so callers can switch protocols without
 """
 import http.client
 import json
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence
 
 import grpc
+import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from serving import rest_api
+from serving import proto_api, rest_api
 
 DEFAULT_PORTS = {"rest": 8501, "grpc": 8500}
 
@@ -45,10 +46,14 @@ class Client:
             self._stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
 
     def predict(self, texts: Sequence[str], model: str, signature_name: str = "serving_default",
-                version: Optional[int] = None, input_name: str = "text") -> List[Any]:
+                version: Optional[int] = None, input_name: str = "text",
+                settings: Optional[Mapping[str, np.generic]] = None) -> List[Any]:
+        """`settings`: the signature's other inputs, one typed value sent with every text (e.g. a causal LM's
+        max_new_tokens, temperature, top_k, top_p, seed)."""
+        settings = settings or {}
         if self.protocol == "rest":
-            return self._predict_rest(texts, model, signature_name, version, input_name)
-        return self._predict_grpc(texts, model, signature_name, version, input_name)
+            return self._predict_rest(texts, model, signature_name, version, input_name, settings)
+        return self._predict_grpc(texts, model, signature_name, version, input_name, settings)
 
     def close(self) -> None:
         if self.protocol == "rest":
@@ -62,9 +67,11 @@ class Client:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _predict_rest(self, texts, model, signature_name, version, input_name) -> List[Any]:
+    def _predict_rest(self, texts, model, signature_name, version, input_name, settings) -> List[Any]:
         path = f"/v1/models/{model}" + (f"/versions/{version}" if version is not None else "") + ":predict"
-        body = json.dumps({"signature_name": signature_name, "instances": [{input_name: t} for t in texts]})
+        shared = {name: value.item() for name, value in settings.items()}
+        body = json.dumps({"signature_name": signature_name,
+                           "instances": [{input_name: t, **shared} for t in texts]})
         self._http.request("POST", path, body=body.encode("utf-8"), headers={"Content-Type": "application/json"})
         response = self._http.getresponse()
         reply = json.loads(response.read())
@@ -72,13 +79,14 @@ class Client:
             raise PredictError(reply.get("error", ""), response.status)
         return reply["predictions"]
 
-    def _predict_grpc(self, texts, model, signature_name, version, input_name) -> List[Any]:
+    def _predict_grpc(self, texts, model, signature_name, version, input_name, settings) -> List[Any]:
         request = predict_pb2.PredictRequest()
         request.model_spec.name = model
         request.model_spec.signature_name = signature_name
         if version is not None:
             request.model_spec.version.value = version
-        request.inputs[input_name].CopyFrom(tf.make_tensor_proto(list(texts), dtype=tf.string))
+        for name, proto in proto_api.text_inputs(texts, input_name, settings).items():
+            request.inputs[name].CopyFrom(proto)
         try:
             response = self._stub.Predict(request, timeout=self._timeout)
         except grpc.RpcError as e:
@@ -89,7 +97,8 @@ class Client:
 
 def predict(texts: Sequence[str], model: str, host: str = "127.0.0.1", port: Optional[int] = None,
             protocol: str = "rest", signature_name: str = "serving_default", version: Optional[int] = None,
-            timeout: float = 30.0) -> List[Any]:
+            timeout: float = 30.0, input_name: str = "text",
+            settings: Optional[Mapping[str, np.generic]] = None) -> List[Any]:
     """One call on a fresh connection; keep a Client for many."""
     with Client(host, port, protocol, timeout) as client:
-        return client.predict(texts, model, signature_name, version)
+        return client.predict(texts, model, signature_name, version, input_name, settings)

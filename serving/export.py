@@ -17,6 +17,8 @@ import tensorflow_transform as tft
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from components import features
+from serving.proto_api import text_inputs
+from serving.task_inputs import TaskInput
 from serving.warmup import WARMUP_FILE
 
 
@@ -83,16 +85,18 @@ def export_classifier(model: keras.Model, tft_output: tft.TFTransformOutput, tex
     ClassifierServingModule(model, tft_output, text_key, label_key).save(export_dir)
 
 
-def write_warmup_requests(export_dir: str, texts: Sequence[str]) -> str:
-    """Writes one `serving_default` PredictRequest per text to <export_dir>/assets.extra/tf_serving_warmup_requests,
-    so a new version has traced its graph before its first real request. Returns the file's path."""
+def write_warmup_requests(export_dir: str, task_input: TaskInput, texts: Sequence[str] = ()) -> str:
+    """Writes one `serving_default` PredictRequest per text (default: the task's example) to
+    <export_dir>/assets.extra/tf_serving_warmup_requests, so a new version has traced its graph before its first real
+    request. Returns the file's path."""
     path = os.path.join(export_dir, WARMUP_FILE)
     tf.io.gfile.makedirs(os.path.dirname(path))
     with tf.io.TFRecordWriter(path) as writer:
-        for text in texts:
+        for text in texts or [task_input.example]:
             request = predict_pb2.PredictRequest()
             request.model_spec.signature_name = "serving_default"
-            request.inputs["text"].CopyFrom(tf.make_tensor_proto([text], dtype=tf.string))
+            for name, proto in text_inputs([text], task_input.name, task_input.settings).items():
+                request.inputs[name].CopyFrom(proto)
             log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
             writer.write(log.SerializeToString())
     return path

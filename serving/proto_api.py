@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Dict, Mapping, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2, predict_pb2
 
@@ -29,6 +30,16 @@ def model_spec(name: str, version: int, signature: Optional[str] = None) -> mode
     if signature is not None:
         spec.signature_name = signature
     return spec
+
+
+def text_inputs(texts: Sequence[str], name: str = "text",
+                settings: Optional[Mapping[str, np.generic]] = None) -> Dict[str, tensor_pb2.TensorProto]:
+    """A PredictRequest's inputs for raw texts: the texts under `name`, and each setting (a typed numpy scalar, as the
+    signature takes it) repeated once per text."""
+    protos = {name: tf.make_tensor_proto(list(texts), dtype=tf.string)}
+    for key, value in (settings or {}).items():
+        protos[key] = tf.make_tensor_proto(np.full(len(texts), value))
+    return protos
 
 
 def predict_inputs(request: predict_pb2.PredictRequest) -> Dict[str, np.ndarray]:

@@ -48,11 +48,14 @@ def test_the_lm_is_trained_evaluated_by_perplexity_blessed_and_pushed(run):
     assert os.listdir(os.path.join(paths.serving_root, "story_lm")) == [report.pushed_version]
 
 
-def test_pushed_model_generates_text_over_rest(run):
-    from serving import server
+def test_pushed_model_generates_text_over_rest_and_grpc(run):
+    import tensorflow as tf
 
-    _, paths, _ = run
-    srv = server.make_server(paths.serving_root, "story_lm", port=0)
+    from serving import client, server
+    from serving.task_inputs import GENERATION, TASK_INPUTS
+
+    report, paths, _ = run
+    srv = server.make_server(paths.serving_root, "story_lm", port=0, grpc_port=0)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
 
     def predict(body):
@@ -64,14 +67,33 @@ def test_pushed_model_generates_text_over_rest(run):
     try:  # per-row settings in "instances"; one setting for the whole batch in "inputs"
         rows = predict({"instances": [greedy, dict(greedy, prompt="", temperature=0.8, top_k=5, seed=3)]})
         columns = predict({"inputs": dict(greedy, prompt=["The cat sat"])})
+        printed = predict(json.loads(TASK_INPUTS["causal_lm"].curl_body()))  # what `serve` tells a user to send
+        asked = {protocol: client.predict(["the dog", "a bird"], "story_lm", port=port, protocol=protocol,
+                                          input_name="prompt", settings=TASK_INPUTS["causal_lm"].settings)
+                 for protocol, port in (("rest", srv.port), ("grpc", srv.grpc_port))}  # what `predict --text` sends
     finally:
         srv.shutdown()
+    assert len(printed["predictions"]) == 1 and printed["predictions"][0].strip()
+    signature = tf.saved_model.load(os.path.join(paths.serving_root, "story_lm", report.pushed_version)).signatures[
+        "serving_default"].structured_input_signature[1]
+    assert {name: spec.dtype for name, spec in signature.items()} == {
+        "prompt": tf.string, **{name: tf.as_dtype(value.dtype) for name, value in GENERATION.items()}}
+    assert asked["rest"] == asked["grpc"] and all(text.strip() for text in asked["rest"]), asked  # seeded sampling
     first, sampled = rows["predictions"]
     assert columns["outputs"] == [first]
     assert first.startswith("on the "), first  # in the training grammar "sat" is always followed by "on"
     known = set(" ".join(SUBJECTS + VERBS + OBJECTS).split())
     assert 2 <= len(first.split()) <= 6 and set(first.replace(".", " ").split()) <= known, first
     assert sampled.strip() and set(sampled.replace(".", " ").split()) <= known, sampled
+
+
+def test_the_pushed_lm_carries_a_generation_warmup_request_that_replays(run):
+    from serving import warmup
+    from serving.loaded_model import LoadedModel
+
+    report, paths, _ = run
+    version_dir = os.path.join(paths.serving_root, "story_lm", report.pushed_version)
+    assert warmup.warm_up(LoadedModel("story_lm", int(report.pushed_version), version_dir)) == 1
 
 
 def test_a_perplexity_above_the_threshold_blesses_and_pushes_nothing(run):

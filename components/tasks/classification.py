@@ -7,7 +7,7 @@ from components.tasks import Task
 from components.tokenization import vocabulary
 from components.training.classification import train_classifier
 from pipeline.config import Config
-from serving.export import export_classifier, write_warmup_requests
+from serving.export import export_classifier
 
 
 def preprocess(inputs: dict, config: Config) -> dict:
@@ -20,7 +20,6 @@ def preprocess(inputs: dict, config: Config) -> dict:
 
 def _export(model, tft_output, config: Config, export_dir: str) -> None:
     export_classifier(model, tft_output, config.data.text_column, config.data.label_column, export_dir)
-    write_warmup_requests(export_dir, ["a short warm-up request"])  # traced before the first real request
 
 
 def _train(config, tft_output, train_files, eval_files, log_dir, base_model_dir=None):

@@ -1,7 +1,8 @@
 """Word-piece ids back to readable text, in the graph (the serving signature returns text).
 
 Pieces are joined with spaces, "##" continuations glued to the piece before them, the document separator shown as
-a line break, and other special tokens dropped. Normalization (lowercasing, accent stripping) cannot be undone.
+a line break, other special tokens dropped, and the spaces the tokenizer's punctuation split put inside "i'll" or
+"don't" and before closing punctuation taken out. Normalization (lowercasing, accent stripping) cannot be undone.
 """
 import tensorflow as tf
 
@@ -21,6 +22,7 @@ def detokenize(token_ids: tf.Tensor, vocabulary: tf.Tensor) -> tf.Tensor:
     for pattern, rewrite in ((" " + SUFFIX_INDICATOR, ""),  # word pieces back into words
                              (r" +", " "),  # the gaps hidden tokens leave
                              (r" ?\n ?", "\n"),
-                             (r" ([.,;:!?])", r"\1")):  # no space before closing punctuation
+                             (r" ([.,;:!?])", r"\1"),  # no space before closing punctuation
+                             (r"(\w) ' (\w)", r"\1'\2")):  # i ' ll, don ' t, o ' er: the tokenizer split them
         text = tf.strings.regex_replace(text, pattern, rewrite)
     return tf.strings.strip(text)

@@ -11,6 +11,7 @@ from serving.export import write_warmup_requests
 from serving.errors import ServingError
 from serving.loaded_model import LoadedModel
 from serving.model_registry import ModelRegistry, State
+from serving.task_inputs import TASK_INPUTS
 from tests.serving.conftest import MODEL
 
 
@@ -37,7 +38,7 @@ def _registry_state(tmp_path):
 
 
 def test_the_exported_requests_are_replayed_on_load(tmp_path, version_dir):
-    path = write_warmup_requests(version_dir, ["a film", "another film", "é"])
+    path = write_warmup_requests(version_dir, TASK_INPUTS["classification"], ["a film", "another film", "é"])
     assert path == os.path.join(version_dir, "assets.extra", "tf_serving_warmup_requests")
     assert warmup.warm_up(LoadedModel(MODEL, 1, version_dir)) == 3
     assert _registry_state(tmp_path).state is State.AVAILABLE
