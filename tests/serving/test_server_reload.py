@@ -3,6 +3,7 @@ import _thread
 import collections
 import logging
 import re
+import signal
 import threading
 
 import grpc
@@ -120,6 +121,8 @@ def test_a_corrupt_new_version_is_reported_and_the_old_one_keeps_serving(tmp_pat
 
 def test_serve_logs_its_urls_and_stops_cleanly_on_ctrl_c(tmp_path, push, caplog):
     push(tmp_path, 1)
+    # A shell without job control starts background jobs with SIGINT ignored, and interrupt_main() then does nothing.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     caplog.set_level(logging.INFO, logger="absl")  # saving a model leaves absl at WARNING
     served, outcome = threading.Event(), {}
 
@@ -141,6 +144,7 @@ def test_serve_logs_its_urls_and_stops_cleanly_on_ctrl_c(tmp_path, push, caplog)
     finally:
         served.set()
         presser.join()
+        signal.signal(signal.SIGINT, previous)
     assert outcome["url"].endswith(f"/v1/models/{MODEL}") and outcome["status"] == 200
     assert re.fullmatch(r"127\.0\.0\.1:\d+", outcome["grpc"])
     with pytest.raises(requests.ConnectionError):
