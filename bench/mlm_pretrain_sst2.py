@@ -6,7 +6,7 @@
 3. scratch: the same classifier shape and fine-tuning budget, no base model.
 Both classifiers: train -> Trainer, dev -> eval split, test -> the pushed SavedModel (bench/sst2_classifier.py).
 
-    .venv/bin/python bench/mlm_pretrain_sst2.py --pretrain_epochs 16 --pretrain_minutes 50 --set model.pooling=mean
+    .venv/bin/python bench/mlm_pretrain_sst2.py --pretrain_epochs 7 --pretrain_minutes 50 --set model.pooling=mean
 """
 import argparse
 import glob
@@ -25,12 +25,15 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sha
 SHAPE = ["model.preset=tiny", "model.hidden_dim=128", "model.num_heads=2", "model.intermediate_dim=512",
          "tokenizer.max_seq_length=64", "tokenizer.vocab_size=8000", "training.batch_size=32"]
 # The bench compares, it does not gate: every classifier run is pushed, also when rerun in the same workdir.
-CLASSIFIER = ["evaluation.min_accuracy=0.0", "evaluation.max_accuracy_drop=1.0", "training.learning_rate=3e-4"]
+# Learning rate chosen on the dev split: 1e-3 (against 3e-4) took the pretrained start from 0.723 to 0.782 and left
+# the scratch one at 0.787-0.789.
+CLASSIFIER = ["evaluation.min_accuracy=0.0", "evaluation.max_accuracy_drop=1.0", "training.learning_rate=1e-3"]
 
 
-def write_corpus(directory: str) -> str:
-    """The novels and plays as they are, and each SST-2 train sentence as a document of its own. Kept when already
-    there: a rewritten file is new input to ExampleGen, and the pretraining would not come from the cache."""
+def write_corpus(directory: str, sst2_copies: int) -> str:
+    """The novels and plays as they are, and each SST-2 train sentence as a document of its own, `sst2_copies` times
+    (the in-domain text; each copy draws its own masks). Kept when already there: a rewritten file is new input to
+    ExampleGen, and the pretraining would not come from the cache."""
     if os.path.isdir(directory) and os.listdir(directory):
         return directory
     os.makedirs(directory)
@@ -38,7 +41,7 @@ def write_corpus(directory: str) -> str:
         shutil.copy(path, os.path.join(directory, f"austen_{os.path.basename(path)}"))
     shutil.copy(os.path.join(DATA, "tinyshakespeare", "input.txt"), os.path.join(directory, "shakespeare.txt"))
     with open(os.path.join(directory, "sst2_train.txt"), "w", encoding="utf-8") as f:
-        f.writelines(f"{text}\n\n" for text, _ in read_sst2("train"))
+        f.writelines(f"{text}\n\n" for text, _ in read_sst2("train") * sst2_copies)
     return directory
 
 
@@ -51,6 +54,9 @@ def main():
     parser.add_argument("--pretrain_lr", type=float, default=1e-3, help="peak learning rate of pretraining")
     parser.add_argument("--finetune_epochs", type=int, default=2, help="the same for both classifiers")
     parser.add_argument("--nsp", action="store_true", help="pretrain with next-sentence prediction too")
+    parser.add_argument("--sst2_copies", type=int, default=4,
+                        help="how many times the corpus holds the SST-2 train sentences (the rest: 920k words of "
+                             "Austen and Shakespeare against their 130k)")
     parser.add_argument("--set", action="append", default=[], help="override for all three runs, repeatable")
     parser.add_argument("--finetune_set", action="append", default=[],
                         help="override for both classifiers only, repeatable (a rerun in the same --workdir then "
@@ -65,7 +71,7 @@ def main():
 
     console.setup()
     workdir = args.workdir or tempfile.mkdtemp(prefix="mlm-bench-")
-    corpus = write_corpus(os.path.join(workdir, "data", "corpus"))
+    corpus = write_corpus(os.path.join(workdir, "data", "corpus"), args.sst2_copies)
     train, dev, test = sst2_splits(os.path.join(workdir, "data"))
 
     def run(overrides):

@@ -106,24 +106,28 @@ def side_by_side(shape: Shape, ours: Switches, rounds: int, steps: int, peer_pyt
     return rows
 
 
-def switch_table(presets, rounds: int, ceilings: dict) -> list:
-    rows = []
+def switch_table(presets, rounds: int, ceilings: dict):
+    """Yields (preset, switch, best tok/s, MFU, vs baseline, loss after) per switch; a preset's switches run in
+    alternating windows, as the HF comparison does, so a busy spell slows them all alike."""
     for preset in presets:
         shape = Shape.preset(preset)
         steps = WINDOW_STEPS[preset]
-        baseline = None
-        for name, switches in SWITCHES.items():
-            if switches.precision == "mixed_float16" and preset != "tiny":
-                continue  # no float16 matmul units on this CPU (Eigen fallback): minutes per window at small
-            windows = max(steps, switches.steps_per_execution)
-            trainer = Trainer(shape, switches)
-            trainer.run(windows)
-            rate = max(windows * trainer.tokens_per_step / trainer.run(windows)[0] for _ in range(rounds))
-            baseline = baseline or rate
+        trainers = {name: Trainer(shape, switches) for name, switches in SWITCHES.items()
+                    # no float16 matmul units on this CPU (Eigen fallback): minutes per window at small
+                    if switches.precision != "mixed_float16" or preset == "tiny"}
+        windows = {name: max(steps, trainer.switches.steps_per_execution) for name, trainer in trainers.items()}
+        rates = {name: [] for name in trainers}
+        for name, trainer in trainers.items():
+            trainer.run(windows[name])  # warm-up: tracing, first allocations
+        for _ in range(rounds):
+            for name, trainer in trainers.items():
+                rates[name].append(windows[name] * trainer.tokens_per_step / trainer.run(windows[name])[0])
+        baseline = max(rates["baseline"])
+        for name, trainer in trainers.items():
+            rate = max(rates[name])
             flops = rate * shape.train_flops_per_token(shape.predictions / shape.seq)
-            rows.append((preset, name, rate, flops / _peak(ceilings, switches.precision), rate / baseline,
-                         trainer.final_loss()))
-    return rows
+            yield (preset, name, rate, flops / _peak(ceilings, trainer.switches.precision), rate / baseline,
+                   trainer.final_loss())
 
 
 def main():
