@@ -136,7 +136,8 @@ def _predict(config):
         raise UserError(f"no server answered at {serving.host}:{port} ({e})",
                         hint="start one with `python -m pipeline.cli serve`") from None
     for text, result in zip(FLAGS.text, results):
-        print(json.dumps({"text": text, **result}, ensure_ascii=False), flush=True)
+        row = result if isinstance(result, dict) else {"prediction": result}  # one output comes bare
+        print(json.dumps({task_input.name: text, **row}, ensure_ascii=False), flush=True)
 
 
 def _user_error(exc: BaseException):

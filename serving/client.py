@@ -17,6 +17,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from serving import proto_api, rest_api
+from serving.task_inputs import json_value
 
 DEFAULT_PORTS = {"rest": 8501, "grpc": 8500}
 
@@ -69,7 +70,7 @@ class Client:
 
     def _predict_rest(self, texts, model, signature_name, version, input_name, settings) -> List[Any]:
         path = f"/v1/models/{model}" + (f"/versions/{version}" if version is not None else "") + ":predict"
-        shared = {name: value.item() for name, value in settings.items()}
+        shared = {name: json_value(value) for name, value in settings.items()}
         body = json.dumps({"signature_name": signature_name,
                            "instances": [{input_name: t, **shared} for t in texts]})
         self._http.request("POST", path, body=body.encode("utf-8"), headers={"Content-Type": "application/json"})

@@ -15,12 +15,17 @@ class TaskInput:
 
     def instance(self, text: str) -> dict:
         """One REST row for `text`."""
-        return {self.name: text, **{key: value.item() for key, value in self.settings.items()}}
+        return {self.name: text, **{key: json_value(value) for key, value in self.settings.items()}}
 
     def curl_body(self) -> str:
         """The example as a REST body: a bare string when the signature takes the text alone."""
         row = self.instance(self.example) if self.settings else self.example
         return json.dumps({"instances": [row]}, ensure_ascii=False)
+
+
+def json_value(value: np.generic):
+    """A typed setting as JSON writes it: float32 0.8 as 0.8, not 0.800000011920929."""
+    return value.item() if np.issubdtype(value.dtype, np.integer) else float(str(value))
 
 
 # Sampling as a user would start: temperature 0.8 over the 40 likeliest pieces, seeded so a rerun answers alike.

@@ -2,8 +2,6 @@
 model in tests/test_e2e_causal_lm.py)."""
 import json
 
-import numpy as np
-
 from pipeline.config import TASKS
 from serving.task_inputs import TASK_INPUTS
 
@@ -19,6 +17,6 @@ def test_a_text_only_signature_takes_bare_strings():
 
 def test_a_causal_lm_row_carries_every_generation_input():
     row = TASK_INPUTS["causal_lm"].instance("ROMEO:")
-    assert row == {"prompt": "ROMEO:", "max_new_tokens": 40, "temperature": np.float32(0.8).item(), "top_k": 40,
+    assert row == {"prompt": "ROMEO:", "max_new_tokens": 40, "temperature": 0.8, "top_k": 40,
                    "top_p": 1.0, "seed": 1}
     assert json.loads(TASK_INPUTS["causal_lm"].curl_body()) == {"instances": [row]}
