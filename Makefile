@@ -1,7 +1,7 @@
 # The commands README names. Each one sets up the environment first (a no-op once .venv matches the lock).
 PY := .venv/bin/python
 
-.PHONY: setup demo test test-fast bench-sst2 bench-demo bench-speed lock
+.PHONY: setup demo test test-fast bench-sst2 bench-ner bench-causal-lm bench-mlm bench-demo bench-speed lock
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,15 @@ test-fast: setup  ## unit tests only
 
 bench-sst2: setup  ## SST-2 test accuracy of the from-scratch small preset (needs ../shared/data)
 	$(PY) bench/sst2_classifier.py
+
+bench-ner: setup  ## WNUT-17 test entity F1, softmax head vs CRF head (needs ../shared/data)
+	$(PY) bench/wnut17_ner.py
+
+bench-causal-lm: setup  ## tiny-shakespeare eval perplexity after a 20-minute training budget, and samples
+	$(PY) bench/shakespeare_causal_lm.py
+
+bench-mlm: setup  ## SST-2 test accuracy fine-tuned from our own masked-LM pretraining vs from scratch (~1 hour)
+	$(PY) bench/mlm_pretrain_sst2.py
 
 bench-demo: setup  ## wall time, peak memory and per-component time of the demo run
 	$(PY) bench/demo_run.py
