@@ -43,8 +43,9 @@ def sst2_splits(data_dir: str):
             write_csv(os.path.join(data_dir, "dev.csv"), read_sst2("dev")), read_sst2("test"))
 
 
-def pushed_accuracy(serving_root: str, model_name: str, rows, version=None) -> float:
-    """Accuracy of a pushed version (default: the newest) on (text, label) rows, through its raw-text signature."""
+def pushed_hits(serving_root: str, model_name: str, rows, version=None) -> np.ndarray:
+    """(N,) bool: is the pushed version's (default: the newest) label right, row by row of (text, label) rows, through
+    its raw-text signature. The mean is the accuracy."""
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
 
@@ -54,7 +55,7 @@ def pushed_accuracy(serving_root: str, model_name: str, rows, version=None) -> f
     texts, labels = zip(*rows)
     predicted = np.concatenate([predict(text=tf.constant(texts[i:i + 256]))["label"].numpy()
                                 for i in range(0, len(texts), 256)])
-    return float(np.mean([p.decode() == label for p, label in zip(predicted, labels)]))
+    return np.array([p.decode() == label for p, label in zip(predicted, labels)])
 
 
 def main():
@@ -80,7 +81,7 @@ def main():
     print("\n".join(report.lines()))
     trainer_seconds = next(c.seconds for c in report.components if c.component_id == "Trainer")
 
-    accuracy = pushed_accuracy(paths.serving_root, config.serving.model_name, test)
+    accuracy = pushed_hits(paths.serving_root, config.serving.model_name, test).mean()
 
     print(f"\nSST-2 from scratch, preset {config.model.preset} {config.model.shape()}, "
           f"{config.training.epochs} epochs max, batch {config.training.batch_size}, seq {config.tokenizer.max_seq_length}")
