@@ -70,7 +70,7 @@ def paired_bootstrap(tuned: np.ndarray, scratch: np.ndarray, draws: int = 10_000
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--pretrain_minutes", type=float, default=50.0, help="training time budget of pretraining")
+    parser.add_argument("--pretrain_minutes", type=float, default=45.0, help="training time budget of pretraining")
     parser.add_argument("--pretrain_epochs", type=int, default=7,
                         help="pretraining epochs; the LR schedule (warmup, decay) spans them, so size them to the "
                              "time budget (an epoch is 2,230 steps of 32 segments, 305 s on 2 quiet cores)")
