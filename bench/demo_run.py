@@ -14,7 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main():
-    from pipeline import config as config_lib
+    from components.core import config as config_lib
+    from components.core.layout import Workdir
     from pipeline.cli import DEFAULT_PRESET
     from pipeline.run_report import latest_run
 
@@ -24,7 +25,7 @@ def main():
     wall = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     config = config_lib.load(DEFAULT_PRESET)
-    report = latest_run(os.path.join(workdir, "metadata.sqlite"), config.pipeline_name)
+    report = latest_run(Workdir(workdir).metadata_path, config.pipeline_name)
     print("\n".join(report.lines()))
     print(f"\ndemo run: wall {wall:.0f} s, peak RSS {peak_mib:.0f} MiB (includes the one-time demo data fetch)")
 

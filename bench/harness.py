@@ -22,7 +22,7 @@ def workdir(given: str, prefix: str) -> str:
 
 def run_pipeline(overrides: Sequence[str], workdir_path: str) -> PipelineRun:
     """Runs the pipeline with `overrides` on the defaults, prints its per-component report."""
-    from pipeline import config as config_lib
+    from components.core import config as config_lib
     from pipeline import console, local_runner
 
     console.setup()

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from components import features
+from components.core import features
 
 VARIANTS = {  # name -> (parallel reads and map, prefetch, cache)
     "plain": (False, False, False),

@@ -94,13 +94,14 @@ def main():
     if not (os.path.isdir(SST2) and os.path.isdir(os.path.join(DATA, "janeausten"))):
         sys.exit(f"shared data not found under {DATA}")
 
-    from pipeline import config as config_lib
+    from components.core import config as config_lib
+    from components.core.layout import Workdir
     from pipeline import console, local_runner, status
 
     console.setup()
     workdir = args.workdir or tempfile.mkdtemp(prefix="mlm-bench-")
-    corpus = write_corpus(os.path.join(workdir, "data", "corpus"), args.sst2_copies, args.sst2_per_document)
-    train, dev, test = sst2_splits(os.path.join(workdir, "data"))
+    corpus = write_corpus(os.path.join(Workdir(workdir).data_dir, "corpus"), args.sst2_copies, args.sst2_per_document)
+    train, dev, test = sst2_splits(Workdir(workdir).data_dir)
 
     def run(overrides):
         start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Serving latency and throughput: this server over REST and gRPC, with batching off and on, for 1, 4 and 16
 concurrent clients sending one sentence each, against in-process calls of the same SavedModel at batch 1.
 
-    .venv/bin/python bench/serving_latency.py                       # trains a tiny model with the real pipeline
+    .venv/bin/python bench/serving_latency.py        # trains a tiny model on 400 SST-2 sentences with the real pipeline
     .venv/bin/python bench/serving_latency.py --model_dir <a pushed version directory, e.g. workdir/serving/x/3>
 
 The servers (batching off and on) run in their own processes, as in production; the clients are threads of this
@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from serving.batching import BatchingOptions  # noqa: E402
-from tests.generated_data import sentiment_rows, write_csv  # noqa: E402
+from bench.sst2_classifier import SST2, read_sst2, write_csv  # noqa: E402
 
 MODEL = "sentiment"
 TINY = ["model.preset=tiny", "model.hidden_dim=32", "model.intermediate_dim=64", "tokenizer.vocab_size=200",
@@ -39,12 +39,12 @@ CLIENTS = (1, 4, 16)
 
 def build_model(workdir: str) -> str:
     """Runs the real pipeline on generated reviews with a tiny model; returns the pushed version's directory."""
-    from pipeline import config as config_lib
+    from components.core import config as config_lib
     from pipeline import console, local_runner
 
     console.setup()
     os.makedirs(workdir, exist_ok=True)
-    data = write_csv(os.path.join(workdir, "reviews.csv"), sentiment_rows(400, seed=1))
+    data = write_csv(os.path.join(workdir, "reviews.csv"), read_sst2("train")[:400])
     _, paths = local_runner.run(config_lib.load(None, TINY + [f"data.input_path={data}"]), workdir)
     model_dir = os.path.join(paths.serving_root, MODEL)
     return os.path.join(model_dir, str(max(int(v) for v in os.listdir(model_dir) if v.isdigit())))
@@ -160,14 +160,16 @@ def main():
     parser.add_argument("--intra_op_threads", type=int, default=0,
                         help="TensorFlow's intra-op threads in-process and in the servers alike (0: its choice)")
     args = parser.parse_args()
+    if not os.path.isdir(SST2):
+        sys.exit(f"SST-2 (the requests' sentences) not found at {SST2}")
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (the graph's tokenizer ops)
 
     if args.intra_op_threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
 
-    from serving.export import write_warmup_requests
-    from serving.task_inputs import TASK_INPUTS
+    from components import tasks
+    from components.core.warmup import write_warmup_requests
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="serving-latency-")
     serving_root = tempfile.mkdtemp(prefix="serving-latency-root-")
@@ -175,10 +177,11 @@ def main():
     try:
         model_dir = args.model_dir or build_model(workdir)
         print(f"model: {model_dir}", flush=True)
-        texts = [text for text, _ in sentiment_rows(64, seed=7)]
+        texts = [text for text, _ in read_sst2("test")[:64]]
         pushed = os.path.join(serving_root, MODEL, "1")
         shutil.copytree(model_dir, pushed)
-        write_warmup_requests(pushed, TASK_INPUTS["classification"], texts[:4])  # as the trainer's export does: the server replays them on load
+        # as the trainer's export does: the server replays them on load
+        write_warmup_requests(pushed, tasks.request("classification"), texts[:4])
         signature = tf.saved_model.load(model_dir).signatures["serving_default"]
         threads = [f"--tensorflow_intra_op_parallelism={args.intra_op_threads}"]
         servers["off"] = Server(serving_root, threads)

@@ -14,6 +14,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import harness  # noqa: E402
+from components.core.layout import Workdir  # noqa: E402
 
 SHAKESPEARE = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "tinyshakespeare", "input.txt")
 # Sized for minutes of CPU: a 4-layer, 128-wide GPT-2 (1.3M parameters), 64-token windows, dropout 0.2 (without
@@ -45,7 +46,7 @@ def eval_perplexity(model, eval_path: str, data):
     """(exp(total token loss / tokens), tokens) over the eval documents, by the pushed model's scoring signature."""
     import tensorflow as tf
 
-    from components.readers import text_corpus, text_documents
+    from components.text.readers import text_corpus, text_documents
 
     with text_documents.open_binary(eval_path) as f:
         docs = list(text_documents.read_documents(f, "eval.txt", data.document_split, data.min_document_words))
@@ -71,7 +72,7 @@ def main():
     import tensorflow_text  # noqa: F401
 
     workdir = harness.workdir(args.workdir, "shakespeare-lm-")
-    data_dir = os.path.join(workdir, "data")
+    data_dir = Workdir(workdir).data_dir
     os.makedirs(data_dir, exist_ok=True)
     with open(SHAKESPEARE, encoding="utf-8") as f:
         train, evaluation = split_by_characters(f.read(), data_dir)

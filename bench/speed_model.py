@@ -12,13 +12,13 @@ import keras_hub
 import numpy as np
 import tensorflow as tf
 
-from components import features
-from components.modeling.masked_lm import MLM, build_pretrainer, compile_kwargs
+from components.core import features
+from components.core.config import MODEL_PRESETS, TrainingConfig
+from components.tasks.masked_lm.masking import MASK_POSITIONS
+from components.tasks.masked_lm.model import MLM, build_pretrainer, compile_kwargs
 from components.training import train_step
-from components.training.masking import MASK_POSITIONS
 from components.training.optimizer import build_optimizer
 from components.training.strategy import set_precision
-from pipeline.config import MODEL_PRESETS, TrainingConfig
 
 
 @dataclasses.dataclass(frozen=True)

@@ -66,12 +66,13 @@ def main():
     if not os.path.isdir(SST2):
         sys.exit(f"SST-2 not found at {SST2}")
 
-    from pipeline import config as config_lib
+    from components.core import config as config_lib
+    from components.core.layout import Workdir
     from pipeline import console, local_runner
 
     console.setup()
     workdir = args.workdir or tempfile.mkdtemp(prefix="sst2-bench-")
-    train, dev, test = sst2_splits(os.path.join(workdir, "data"))
+    train, dev, test = sst2_splits(Workdir(workdir).data_dir)
     overrides = DEFAULTS + [f"data.input_path={train}", f"data.eval_path={dev}"] + args.set
     config = config_lib.load(None, overrides)
 

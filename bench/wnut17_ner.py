@@ -25,7 +25,7 @@ DEFAULTS = ["task=token_classification", "pipeline_name=wnut17-bench", "serving.
 
 
 def test_sentences():
-    from components.readers import conll_format
+    from components.text.readers import conll_format
 
     with open(os.path.join(WNUT, FILES["test"]), "rb") as f:
         return list(conll_format.read_sentences(f, FILES["test"], 0, -1))
@@ -36,8 +36,8 @@ def predict_tags(model_dir: str, sentences, batch_size: int = 128):
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (the Transform graph's ops)
 
-    from components.readers.conll import to_example
-    from serving.export_entities import PREDICTED_TAGS
+    from components.tasks.token_classification.export import PREDICTED_TAGS
+    from components.text.readers.conll import to_example
 
     serve = tf.saved_model.load(model_dir).signatures["serving_examples"]
     predicted = []
@@ -51,8 +51,8 @@ def predict_tags(model_dir: str, sentences, batch_size: int = 128):
 
 
 def run_head(head: str, overrides, workdir: str, sentences):
-    from components.metrics.entities import entity_scores
-    from pipeline import config as config_lib
+    from components.core import config as config_lib
+    from components.nn.metrics.entities import entity_scores
     from pipeline import local_runner
 
     config = config_lib.load(None, overrides + [f"model.head={head}"])
@@ -76,7 +76,7 @@ def main():
     if not os.path.isdir(WNUT):
         sys.exit(f"WNUT-17 not found at {WNUT}")
 
-    from pipeline import config as config_lib
+    from components.core import config as config_lib
     from pipeline import console
 
     console.setup()

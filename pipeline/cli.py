@@ -15,20 +15,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up 
 
 from absl import app, flags, logging  # noqa: E402
 
-from pipeline import config as config_lib  # noqa: E402
+from components import tasks  # noqa: E402
+from components.core import config as config_lib  # noqa: E402
+from components.core.errors import UserError  # noqa: E402
+from components.core.layout import Workdir  # noqa: E402
 from pipeline import console  # noqa: E402
-from pipeline.errors import UserError  # noqa: E402
-from serving.task_inputs import TASK_INPUTS  # noqa: E402
 
-DEFAULT_PRESET = os.path.join(os.path.dirname(__file__), "presets", "classification.yaml")
+DEFAULT_PRESET = "classification"  # a task kind's name stands for the preset it ships
 COMMANDS = ("run", "serve", "demo", "predict", "schedule", "status", "compile")
 
-flags.DEFINE_string("config", DEFAULT_PRESET, "YAML preset with the pipeline's config.")
+flags.DEFINE_string("config", DEFAULT_PRESET, "YAML preset with the pipeline's config, or a task kind ("
+                    "classification, token_classification, masked_lm, causal_lm) for the preset it ships.")
 flags.DEFINE_multi_string("set", [], "Override one config key: --set section.key=value (repeatable).")
 flags.DEFINE_string("workdir", "workdir", "Where runs write metadata, artifacts and pushed models.")
 flags.DEFINE_multi_string(
     "text", [], "predict: a raw text to send (repeatable); a causal LM takes it as the prompt and samples with "
-    "serving/task_inputs.py GENERATION (40 new pieces, temperature 0.8, top_k 40, seed 1).")
+    "components/tasks/causal_lm GENERATION (40 new pieces, temperature 0.8, top_k 40, seed 1).")
 flags.DEFINE_enum("protocol", "rest", ["rest", "grpc"], "predict: which of the server's APIs to call.")
 flags.DEFINE_integer("max_runs", None, "schedule: stop after this many cron firings (default: never).")
 flags.DEFINE_integer("num_classes", 0, "compile: the number of labels (2 picks AUC, more picks macro-F1).")
@@ -103,11 +105,11 @@ def _serve(config):
     from serving import server
 
     serving = config.serving
-    model_dir = os.path.join(os.path.abspath(FLAGS.workdir), "serving", serving.model_name)
+    model_dir = Workdir(FLAGS.workdir).model_dir(serving.model_name)
     if not os.path.isdir(model_dir):
         raise UserError(f"no pushed model under {model_dir}", hint="run `python -m pipeline.cli run` first")
     url = f"http://{serving.host}:{serving.port}/v1/models/{serving.model_name}"
-    body = TASK_INPUTS[config.task].curl_body()
+    body = tasks.request(config.task).curl_body()
     print(f"\nServing {model_dir} at {url} (TF Serving REST API). Try:\n"
           f"  curl -s -X POST {url}:predict -d '{body}'\n", flush=True)
     batching = server.BatchingOptions(max_batch_size=serving.max_batch_size,
@@ -123,9 +125,9 @@ def _predict(config):
 
     from serving import client
 
+    serving, task_input = config.serving, tasks.request(config.task)
     if not FLAGS.text:
-        raise UserError("predict needs at least one --text", hint=f'--text="{TASK_INPUTS[config.task].example}"')
-    serving, task_input = config.serving, TASK_INPUTS[config.task]
+        raise UserError("predict needs at least one --text", hint=f'--text="{task_input.example}"')
     port = serving.grpc_port if FLAGS.protocol == "grpc" else serving.port
     try:
         results = client.predict(FLAGS.text, serving.model_name, host=serving.host, port=port, protocol=FLAGS.protocol,

@@ -7,8 +7,7 @@ import warnings
 
 from absl import logging as absl_logging
 
-from components.log import progress as PROGRESS
-
+from components.core.log import progress as PROGRESS
 
 _COMPONENT_LINE = re.compile(r"^Component .* is (running|finished)\.$|^A cached execution \d+ is used\.$")
 _KNOWN_NOISE = ("property_predicate is not supported", "payload_format custom property", "Tables initialized inside",

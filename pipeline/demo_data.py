@@ -22,8 +22,8 @@ import tarfile
 import tempfile
 from typing import IO, Callable, Iterable, Iterator, List, Optional, Tuple
 
-from pipeline.errors import UserError
-from pipeline.input_checks import check_csv
+from components.core.errors import UserError
+from components.text.input_checks import check_csv
 
 PACKAGE = "vaderSentiment==3.3.2"
 SDIST_ENV = "TFX_TEXT_DEMO_SDIST"

@@ -12,10 +12,11 @@ from typing import List, Tuple
 
 from tfx import v1 as tfx
 
-from components import readers, tasks
+from components import tasks
+from components.core.config import Config
+from components.core.errors import UserError
+from components.text import readers
 from pipeline import spans
-from pipeline.config import Config
-from pipeline.errors import UserError
 from pipeline.pipeline import PipelinePaths, create_pipeline
 
 PIPELINE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")  # what KFP accepts as a pipeline name
@@ -33,7 +34,7 @@ class KubeflowTarget:
 
 def compile_pipeline(config: Config, target: KubeflowTarget, num_classes: int, output_dir: str) -> Tuple[str, str]:
     """Writes the PipelineJob and the recurring run into `output_dir`; returns their paths."""
-    _check(config, num_classes)
+    _check(config)
     if not hasattr(tfx.orchestration.experimental, "KubeflowV2DagRunner"):
         raise UserError("TFX's Kubeflow V2 compiler is unavailable: kfp.pipeline_spec does not import",
                         hint="pip install kfp-pipeline-spec==0.2.2 (never tfx[kfp] / kfp>=2: they need protobuf 6)")
@@ -76,7 +77,7 @@ def recurring_run(config: Config, job: dict, pipeline_root: str) -> dict:
     }
 
 
-def _check(config: Config, num_classes: int) -> None:
+def _check(config: Config) -> None:
     if not PIPELINE_NAME.fullmatch(config.pipeline_name):
         suggestion = re.sub("[^a-z0-9-]+", "-", config.pipeline_name.lower()).strip("-")
         raise UserError(f"pipeline_name {config.pipeline_name!r} is not a valid Kubeflow pipeline name: lowercase "
@@ -89,6 +90,3 @@ def _check(config: Config, num_classes: int) -> None:
         raise UserError(f"data.train_spans={config.data.train_spans}: TFX 1.16's Kubeflow V2 compiler supports only "
                         "the latest-artifact and latest-blessed-model resolvers, not a rolling window over spans",
                         hint="--set data.train_spans=1 for Kubeflow (each run trains on the newest span)")
-    if num_classes < 2:
-        raise UserError(f"--num_classes={num_classes}: the label count picks the Evaluator's metrics and must be >= 2",
-                        hint="--num_classes=2 for binary labels")

@@ -7,27 +7,29 @@ from typing import Tuple
 
 from tfx import v1 as tfx
 
-from components import readers, tasks
-from components.log import progress as log
+from components import tasks
+from components.core.config import Config, DataConfig
+from components.core.errors import UserError
+from components.core.layout import Workdir
+from components.core.log import progress as log
+from components.text import readers
 from pipeline import demo_data
-from pipeline.config import Config, DataConfig
-from pipeline.errors import UserError
 from pipeline.pipeline import PipelinePaths, create_pipeline
 from pipeline.run_report import RunReport, latest_run
 
 
 def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
     """Checks the data, runs every component (cached ones are skipped) and reports what happened."""
-    workdir = os.path.abspath(workdir)
+    layout = Workdir(workdir)
     format_name = tasks.get(config.task).input_format
     input_format = readers.FORMATS[format_name]
     if not config.data.input_path and format_name != readers.CSV:
         raise UserError(f"task {config.task!r} reads {format_name} files and has no demo data",
                         hint="pass --set data.input_path=<your data>")
-    train_path = config.data.input_path or demo_data.ensure_demo_csv(os.path.join(workdir, "data"))
+    train_path = config.data.input_path or demo_data.ensure_demo_csv(layout.data_dir)
     num_classes = check_inputs(config.data, train_path, input_format)
-    paths = workdir_paths(workdir, train_path, config.data, input_format.directory_pattern)
-    os.makedirs(workdir, exist_ok=True)
+    paths = workdir_paths(layout, train_path, config.data, input_format.directory_pattern)
+    os.makedirs(layout.root, exist_ok=True)
     tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
     return latest_run(paths.metadata_path, config.pipeline_name), paths
 
@@ -48,7 +50,7 @@ def check_inputs(data: DataConfig, train_path: str, input_format: readers.InputF
     return len(summaries[0].label_counts)
 
 
-def workdir_paths(workdir: str, train_path: str, data: DataConfig, directory_pattern: str) -> PipelinePaths:
+def workdir_paths(layout: Workdir, train_path: str, data: DataConfig, directory_pattern: str) -> PipelinePaths:
     """Everything a run writes lives under `workdir`; the data may live anywhere."""
     base, train_pattern = _split_input(train_path, directory_pattern)
     eval_pattern = None
@@ -59,9 +61,9 @@ def workdir_paths(workdir: str, train_path: str, data: DataConfig, directory_pat
         eval_pattern = os.path.relpath(os.path.join(eval_base, eval_pattern), common)
         base = common
     return PipelinePaths(
-        pipeline_root=os.path.join(workdir, "pipeline_root"),
-        metadata_path=os.path.join(workdir, "metadata.sqlite"),
-        serving_root=os.path.join(workdir, "serving"),
+        pipeline_root=layout.pipeline_root,
+        metadata_path=layout.metadata_path,
+        serving_root=layout.serving_root,
         input_base=base,
         train_pattern=train_pattern,
         eval_pattern=eval_pattern,

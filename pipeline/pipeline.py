@@ -7,15 +7,17 @@ from tfx.components import FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
 from tfx.types.channel import ExternalPipelineChannel
 
-from components import readers, tasks
-from components.anomalies_gate import AnomaliesGate
-from components.readers import reader_config
-from components.transform_with_base_model import Transform
-from pipeline.config import SPAN, Config
+from components import tasks
+from components.core import config as config_lib
+from components.core.config import SPAN, Config
+from components.text import readers
+from components.text.readers import reader_config
+from components.tfx.anomalies_gate import AnomaliesGate
+from components.tfx.transform_component import Transform
 from pipeline.spans import LatestSpans
 
-PREPROCESSING_FN = "components.transform_module.preprocessing_fn"
-RUN_FN = "components.trainer_module.run_fn"
+PREPROCESSING_FN = "components.tfx.transform.preprocessing_fn"  # by dotted path: TFX imports them in its executors
+RUN_FN = "components.tfx.trainer.run_fn"
 TRAINER, EVALUATOR = "Trainer", "Evaluator"  # the components' ids, which resolvers name as producers
 
 
@@ -32,12 +34,10 @@ class PipelinePaths:
 
 def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
                     beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
-    everything = config.to_dict()
-    # Each component gets only the sections it reads, so that changing e.g. a threshold does not void its cache.
-    transform_config = {k: everything[k] for k in ("task", "data", "tokenizer", "base_model")}
-    trainer_config = {k: everything[k] for k in ("task", "data", "tokenizer", "model", "training", "pretraining",
-                                                 "base_model")}
     task = tasks.get(config.task)
+    # Transform and Trainer get only the sections the task kind reads, so a threshold change keeps their cache.
+    transform_config = config_lib.sections(config, task.transform_reads)
+    trainer_config = config_lib.sections(config, task.trainer_reads)
     example_gen = _example_gen(task.input_format, config, input_base=paths.input_base,
                                input_config=_input_config(paths), output_config=_output_config(config, paths))
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])

@@ -16,15 +16,16 @@ from typing import Callable, Iterator, List, Optional
 from croniter import croniter
 from tfx import v1 as tfx
 
-from components import readers, tasks
-from components.log import progress as log
+from components import tasks
+from components.core.config import SPAN, Config
+from components.core.errors import UserError
+from components.core.layout import Workdir
+from components.core.log import progress as log
+from components.text import readers
 from pipeline import local_runner, spans
-from pipeline.config import SPAN, Config
-from pipeline.errors import UserError
 from pipeline.pipeline import PipelinePaths, create_pipeline
 from pipeline.run_report import RunReport, all_runs
 
-LOCK_FILE = "schedule.lock"
 _FINISHED = ("COMPLETE", "CACHED")
 
 
@@ -54,17 +55,17 @@ def run(config: Config, workdir: str, max_runs: Optional[int] = None,
 def fire(config: Config, workdir: str, at: datetime.datetime) -> Firing:
     """One firing: under the lock, run the pipeline on the newest span if no finished run has seen it."""
     _require_spans(config)
-    workdir = os.path.abspath(workdir)
-    with _locked(workdir) as held:
+    layout = Workdir(workdir)
+    with _locked(layout) as held:
         if not held:
             return Firing(at, "locked")
         input_format = readers.FORMATS[tasks.get(config.task).input_format]
         newest = spans.find_spans(config.data.input_path, input_format.directory_pattern)[-1]
-        done = newest_finished_span(os.path.join(workdir, "metadata.sqlite"), config.pipeline_name)
+        done = newest_finished_span(layout.metadata_path, config.pipeline_name)
         if done is not None and newest.number <= done:
             return Firing(at, "no new span", newest.number)
         num_classes = local_runner.check_inputs(config.data, newest.path, input_format)
-        paths = span_paths(config, workdir, newest, input_format.directory_pattern)
+        paths = span_paths(config, layout, newest, input_format.directory_pattern)
         tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
         return Firing(at, "ran", newest.number, all_runs(paths.metadata_path, config.pipeline_name)[-1])
 
@@ -79,13 +80,13 @@ def newest_finished_span(metadata_path: str, pipeline_name: str) -> Optional[int
     return max(finished, default=None)
 
 
-def span_paths(config: Config, workdir: str, newest: spans.Span, directory_pattern: str) -> PipelinePaths:
+def span_paths(config: Config, layout: Workdir, newest: spans.Span, directory_pattern: str) -> PipelinePaths:
     """The local runner's work directory layout; ExampleGen reads the {SPAN} pattern (and the fixed eval set)."""
     data = config.data
     base, train, evaluation = spans.example_gen_inputs(
         os.path.abspath(data.input_path), os.path.abspath(data.eval_path) if data.eval_path else "", directory_pattern)
-    layout = local_runner.workdir_paths(workdir, newest.path, data, directory_pattern)
-    return dataclasses.replace(layout, input_base=base, train_pattern=train, eval_pattern=evaluation)
+    paths = local_runner.workdir_paths(layout, newest.path, data, directory_pattern)
+    return dataclasses.replace(paths, input_base=base, train_pattern=train, eval_pattern=evaluation)
 
 
 def _require_spans(config: Config) -> None:
@@ -96,10 +97,10 @@ def _require_spans(config: Config) -> None:
 
 
 @contextlib.contextmanager
-def _locked(workdir: str) -> Iterator[bool]:
+def _locked(layout: Workdir) -> Iterator[bool]:
     """Yields whether this process holds the work directory's schedule lock; the OS frees it if the process dies."""
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, LOCK_FILE), "a+") as f:
+    os.makedirs(layout.root, exist_ok=True)
+    with open(layout.schedule_lock, "a+") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

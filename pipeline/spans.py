@@ -12,8 +12,8 @@ from typing import List, Optional, Tuple
 
 from tfx import v1 as tfx
 
-from pipeline.config import SPAN
-from pipeline.errors import UserError
+from components.core.config import SPAN
+from components.core.errors import UserError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,24 +6,26 @@ waiting on disk, and the version TF Serving's default policy (and `serve`) answe
 import os
 from typing import List, Optional
 
-from components import readers, tasks
+from components import tasks
+from components.core.config import SPAN, Config
+from components.core.errors import UserError
+from components.core.layout import Workdir
+from components.text import readers
 from pipeline import spans
-from pipeline.config import SPAN, Config
-from pipeline.errors import UserError
 from pipeline.run_report import RunReport, all_runs
 
-ACCURACY = "accuracy"  # the metric name components/evaluation.py gates on
+ACCURACY = "accuracy"  # the metric name components/tasks/classification/evaluation.py gates on
 
 
 def lines(config: Config, workdir: str) -> List[str]:
-    workdir = os.path.abspath(workdir)
-    metadata_path = os.path.join(workdir, "metadata.sqlite")
+    layout = Workdir(workdir)
+    metadata_path = layout.metadata_path
     runs = all_runs(metadata_path, config.pipeline_name) if os.path.exists(metadata_path) else []
-    out = [f"pipeline {config.pipeline_name!r}, work directory {workdir}: {len(runs)} run(s)"]
+    out = [f"pipeline {config.pipeline_name!r}, work directory {layout.root}: {len(runs)} run(s)"]
     out += [_run_line(run) for run in runs]
     if SPAN in config.data.input_path:
         out.append(_spans_line(config, runs))
-    out.append(_serving_line(os.path.join(workdir, "serving", config.serving.model_name)))
+    out.append(_serving_line(layout.model_dir(config.serving.model_name)))
     return out
 
 

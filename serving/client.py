@@ -16,8 +16,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from serving import proto_api, rest_api
-from serving.task_inputs import json_value
+from components.core.warmup import json_value, text_inputs
+from serving import rest_api
 
 DEFAULT_PORTS = {"rest": 8501, "grpc": 8500}
 
@@ -86,7 +86,7 @@ class Client:
         request.model_spec.signature_name = signature_name
         if version is not None:
             request.model_spec.version.value = version
-        for name, proto in proto_api.text_inputs(texts, input_name, settings).items():
+        for name, proto in text_inputs(texts, input_name, settings).items():
             request.inputs[name].CopyFrom(proto)
         try:
             response = self._stub.Predict(request, timeout=self._timeout)

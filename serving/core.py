@@ -13,8 +13,8 @@ from serving.errors import ServingError
 from serving.inference import Servable
 from serving.loaded_model import LoadedModel
 from serving.metrics import Metrics
-from serving.model_registry import VersionStatus
 from serving.servables import ModelRef, Servables
+from serving.version_status import VersionStatus
 
 
 class ServingCore:

@@ -15,7 +15,6 @@ from tensorflow_serving.apis import classification_pb2, input_pb2, regression_pb
 from serving.errors import ServingError
 from serving.loaded_model import LoadedModel
 
-DEFAULT_SIGNATURE = "serving_default"
 RunFn = Callable[[str, Mapping[str, np.ndarray]], Dict[str, np.ndarray]]
 
 _INPUTS, _CLASSES, _SCORES, _OUTPUTS = "inputs", "classes", "scores", "outputs"

@@ -16,7 +16,6 @@ version (`acquire`), so a version being unloaded stays UNLOADING until its last 
 """
 import contextlib
 import dataclasses
-import enum
 import os
 import threading
 from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
@@ -27,25 +26,9 @@ from absl import logging
 from serving import warmup
 from serving.errors import ServingError
 from serving.loaded_model import SAVED_MODEL_PB, LoadedModel
+from serving.version_status import State, VersionStatus
 
 Fingerprint = Tuple[Tuple[str, int, int], ...]
-
-
-class State(str, enum.Enum):
-    """A version's lifecycle, named as TF Serving's ModelVersionStatus.State."""
-    START = "START"
-    LOADING = "LOADING"
-    AVAILABLE = "AVAILABLE"
-    UNLOADING = "UNLOADING"
-    END = "END"
-
-
-@dataclasses.dataclass(frozen=True)
-class VersionStatus:
-    version: int
-    state: State
-    error_code: int = 0  # a tensorflow.error.Code; 0 is OK
-    error_message: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

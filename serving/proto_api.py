@@ -3,19 +3,16 @@
 The gRPC service speaks these messages directly; REST builds the same status and metadata messages and prints them as
 JSON, and warm-up replays recorded PredictRequests through `predict_inputs`.
 """
-from typing import TYPE_CHECKING, Dict, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2, predict_pb2
 
+from components.core.warmup import DEFAULT_SIGNATURE
 from serving.errors import ServingError
-from serving.inference import DEFAULT_SIGNATURE
-
-if TYPE_CHECKING:
-    from serving.model_registry import VersionStatus
+from serving.version_status import VersionStatus
 
 SIGNATURE_DEF_FIELD = "signature_def"
 
@@ -30,16 +27,6 @@ def model_spec(name: str, version: int, signature: Optional[str] = None) -> mode
     if signature is not None:
         spec.signature_name = signature
     return spec
-
-
-def text_inputs(texts: Sequence[str], name: str = "text",
-                settings: Optional[Mapping[str, np.generic]] = None) -> Dict[str, tensor_pb2.TensorProto]:
-    """A PredictRequest's inputs for raw texts: the texts under `name`, and each setting (a typed numpy scalar, as the
-    signature takes it) repeated once per text."""
-    protos = {name: tf.make_tensor_proto(list(texts), dtype=tf.string)}
-    for key, value in (settings or {}).items():
-        protos[key] = tf.make_tensor_proto(np.full(len(texts), value))
-    return protos
 
 
 def predict_inputs(request: predict_pb2.PredictRequest) -> Dict[str, np.ndarray]:
@@ -59,7 +46,7 @@ def predict_response(spec: model_pb2.ModelSpec, outputs: Mapping[str, np.ndarray
     return response
 
 
-def status_response(statuses: Sequence["VersionStatus"]) -> get_model_status_pb2.GetModelStatusResponse:
+def status_response(statuses: Sequence[VersionStatus]) -> get_model_status_pb2.GetModelStatusResponse:
     response = get_model_status_pb2.GetModelStatusResponse()
     for status in statuses:
         entry = response.model_version_status.add(

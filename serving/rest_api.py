@@ -21,8 +21,9 @@ from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import classification_pb2, get_model_metadata_pb2, input_pb2, regression_pb2
 
+from components.core.warmup import DEFAULT_SIGNATURE
 from serving.errors import ServingError
-from serving.inference import DEFAULT_SIGNATURE, check_input_names
+from serving.inference import check_input_names
 from serving.proto_api import SIGNATURE_DEF_FIELD
 
 _B64 = "b64"

@@ -13,7 +13,8 @@ from tensorflow_serving.apis import model_pb2
 from serving.errors import ServingError
 from serving.loaded_model import LoadedModel
 from serving.model_config import ModelConfig
-from serving.model_registry import ModelRegistry, ServableNotFoundError, VersionStatus
+from serving.model_registry import ModelRegistry, ServableNotFoundError
+from serving.version_status import VersionStatus
 
 
 @dataclasses.dataclass(frozen=True)

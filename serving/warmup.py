@@ -11,12 +11,12 @@ import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tensorflow_serving.apis import prediction_log_pb2
 
+from components.core.warmup import WARMUP_FILE
 from serving import proto_api
 from serving.errors import ServingError
 from serving.inference import Servable
 from serving.loaded_model import LoadedModel
 
-WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 MAX_RECORDS = 1000  # TF Serving's WarmupConsts::kMaxNumRecords
 
 

@@ -1,10 +1,16 @@
-"""Task kinds are data: each contributes its Transform step, training, export, evaluation and input format.
+"""Task kinds are data: each folder here is one kind, and contributes its Transform step, training, export,
+evaluation, served request and preset. The pipeline, the runners, the TFX adapters and the server are shared.
 
-The pipeline, the runner, the Trainer/Transform adapters and the server are shared; adding a task adds one module
-here and one entry in TASKS.
+Adding a kind is adding a folder `components/tasks/<kind>/` whose `task.py` defines `TASK` and whose `request.py`
+defines `REQUEST` (README, "Adding a task kind"); the registry finds it (`components.core.config.TASKS` lists the
+folders). Kinds never import each other.
 """
 import dataclasses
-from typing import Callable
+import importlib
+from typing import Callable, Tuple
+
+from components.core.config import TASKS
+from components.core.warmup import TaskInput
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,11 +19,23 @@ class Task:
     train: Callable  # (config, tft_output, train_files, eval_files, log_dir, base_model_dir) -> keras.Model
     export: Callable  # (model, tft_output, config, export_dir) -> None; writes the serving SavedModel
     eval_config: Callable  # (config, num_labels) -> tfma.EvalConfig; the Evaluator's metrics and push gate
-    input_format: str  # which ExampleGen reads the data: "csv", ...
+    input_format: str  # which ExampleGen reads the data (components/text/readers FORMATS)
+    request: TaskInput  # what serving_default takes: `serve` prints it, the export records it as warm-up
+    transform_reads: Tuple[str, ...]  # the config sections `preprocess` reads: Transform is handed only these
+    trainer_reads: Tuple[str, ...]  # the config sections `train` and `export` read: the Trainer is handed only these
 
 
 def get(name: str) -> Task:
-    """Imports only the chosen task's module, so Transform does not load every task's dependencies."""
-    import importlib
+    """Imports only the chosen kind's code, so Transform does not load every kind's dependencies."""
+    return _module(name, "task").TASK
 
-    return importlib.import_module(f"components.tasks.{name}").TASK
+
+def request(name: str) -> TaskInput:
+    """What the kind's served model takes, without importing its training code (for `serve` and `predict`)."""
+    return _module(name, "request").REQUEST
+
+
+def _module(name: str, part: str):
+    if name not in TASKS:
+        raise ValueError(f"unknown task kind {name!r}; the kinds are {TASKS}")
+    return importlib.import_module(f"{__name__}.{name}.{part}")

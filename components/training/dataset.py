@@ -4,8 +4,8 @@ from typing import Callable, Sequence, Tuple
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components import features
-from pipeline.errors import UserError
+from components.core import features
+from components.core.errors import UserError
 
 _AUTOTUNE = tf.data.AUTOTUNE
 

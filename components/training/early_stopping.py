@@ -5,8 +5,8 @@ from typing import Callable, Optional
 import keras
 import tensorflow as tf
 
-from components.log import progress as log
-from pipeline.errors import UserError
+from components.core.errors import UserError
+from components.core.log import progress as log
 
 
 class EarlyStopping(keras.callbacks.Callback):

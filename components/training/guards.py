@@ -1,8 +1,8 @@
 """Stops a run whose loss is no longer finite, with a message that says where and what to try."""
 import math
 
+from components.core.errors import UserError
 from components.training.steps import StepCallback
-from pipeline.errors import UserError
 
 
 class StopOnNonFiniteLoss(StepCallback):

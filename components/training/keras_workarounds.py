@@ -1,6 +1,6 @@
 """Workarounds for Keras 3.12 fit() under MultiWorkerMirroredStrategy, which fails there without them.
 
-Each says the error it avoids; drop them once `tests/training/test_multi_worker.py` passes without.
+Each says the error it avoids; drop them once `tests/components/training/test_multi_worker.py` passes without.
 """
 import types
 

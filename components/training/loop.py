@@ -13,18 +13,19 @@ from typing import Callable, List, Tuple
 import keras
 import tensorflow as tf
 
-from components.log import progress as log
+from components.core.config import Config
+from components.core.errors import UserError
+from components.core.log import progress as log
 from components.training import keras_workarounds, train_step
 from components.training.checkpoints import Checkpoints, SaveEvery
 from components.training.early_stopping import EarlyStopping
 from components.training.guards import StopOnNonFiniteLoss
 from components.training.optimizer import build_optimizer
 from components.training.progress import ProgressLogger
-from components.training.strategy import build_strategy, check_batch, set_precision, shard_by_data
+from components.training.strategy import build_strategy, check_batch
 from components.training.strategy import is_chief as is_chief_of
+from components.training.strategy import set_precision, shard_by_data
 from components.training.time_budget import TimeBudget
-from pipeline.config import Config
-from pipeline.errors import UserError
 
 
 @dataclasses.dataclass(frozen=True)

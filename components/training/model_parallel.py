@@ -7,8 +7,8 @@ refused with a clear error, and the BERT layout below is what a JAX run (e.g. th
 """
 import keras
 
-from pipeline.config import TrainingConfig
-from pipeline.errors import UserError
+from components.core.config import TrainingConfig
+from components.core.errors import UserError
 
 # Megatron-style sharding of a keras-hub BERT encoder over the "model" axis: attention heads, the feed-forward inner
 # dimension and the embedding's hidden dimension are split; norms, biases of replicated outputs stay whole.

@@ -5,7 +5,7 @@ micro-batches (components/training/train_step.py), which the optimizer's own cli
 """
 import keras
 
-from pipeline.config import TrainingConfig
+from components.core.config import TrainingConfig
 
 _NO_DECAY = ("bias", "gamma", "beta", "layer_norm", "layernorm", "embeddings")
 

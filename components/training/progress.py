@@ -3,7 +3,7 @@ import time
 
 import keras
 
-from components.log import progress as log
+from components.core.log import progress as log
 
 
 class ProgressLogger(keras.callbacks.Callback):

@@ -9,9 +9,9 @@ import os
 import keras
 import tensorflow as tf
 
+from components.core.config import TrainingConfig
+from components.core.errors import UserError
 from components.training import model_parallel
-from pipeline.config import TrainingConfig
-from pipeline.errors import UserError
 
 
 def build_strategy(training: TrainingConfig) -> tf.distribute.Strategy:

@@ -7,7 +7,7 @@ import time
 
 import keras
 
-from components.log import progress as log
+from components.core.log import progress as log
 
 
 class TimeBudget(keras.callbacks.Callback):

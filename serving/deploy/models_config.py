@@ -13,7 +13,7 @@ from typing import List, Sequence
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
-from pipeline.config import ServingConfig
+from components.core.config import ServingConfig
 
 
 def render(model_name: str, base_path: str, versions: Sequence[int]) -> str:

@@ -6,12 +6,12 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
+from components import tasks
+from components.core.warmup import WARMUP_FILE, write_warmup_requests
 from serving import warmup
-from serving.export import write_warmup_requests
 from serving.errors import ServingError
 from serving.loaded_model import LoadedModel
 from serving.model_registry import ModelRegistry, State
-from serving.task_inputs import TASK_INPUTS
 from tests.serving.conftest import MODEL
 
 
@@ -24,7 +24,7 @@ def version_dir(tmp_path, export):
 
 
 def _write(version_dir: str, *logs: prediction_log_pb2.PredictionLog) -> None:
-    path = os.path.join(version_dir, warmup.WARMUP_FILE)
+    path = os.path.join(version_dir, WARMUP_FILE)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tf.io.TFRecordWriter(path) as writer:
         for log in logs:
@@ -38,7 +38,7 @@ def _registry_state(tmp_path):
 
 
 def test_the_exported_requests_are_replayed_on_load(tmp_path, version_dir):
-    path = write_warmup_requests(version_dir, TASK_INPUTS["classification"], ["a film", "another film", "é"])
+    path = write_warmup_requests(version_dir, tasks.request("classification"), ["a film", "another film", "é"])
     assert path == os.path.join(version_dir, "assets.extra", "tf_serving_warmup_requests")
     assert warmup.warm_up(LoadedModel(MODEL, 1, version_dir)) == 3
     assert _registry_state(tmp_path).state is State.AVAILABLE
@@ -72,7 +72,7 @@ def test_a_failing_warmup_request_fails_the_load_and_says_why(tmp_path, version_
     (None, ServingError),  # a valid TFRecord whose record is no PredictionLog
 ])
 def test_a_corrupt_warmup_file_fails_the_load(version_dir, content, error):
-    path = os.path.join(version_dir, warmup.WARMUP_FILE)
+    path = os.path.join(version_dir, WARMUP_FILE)
     os.makedirs(os.path.dirname(path))
     if content is None:
         with tf.io.TFRecordWriter(path) as writer:

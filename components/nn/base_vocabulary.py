@@ -1,0 +1,20 @@
+"""Which vocabulary Transform tokenizes with: a fine-tuned model must read text exactly as its base model did."""
+import tensorflow as tf
+
+from components.core.config import Config
+from components.core.log import progress as log
+from components.nn import presets
+from components.text.tokenization import tokenizer, wordpiece_learner
+
+
+def encoder(texts: tf.Tensor, config: Config) -> tokenizer.Encoder:
+    """In a preprocessing_fn: the base model's vocabulary (and its lowercasing) when there is one, else a WordPiece
+    vocabulary learned from `texts` ([B]). Either way it becomes the asset features.WORDPIECE_VOCAB."""
+    preset = presets.resolve(config.base_model, None)
+    if preset is None:
+        return wordpiece_learner.learned_encoder(texts, config.tokenizer)
+    tokens, lowercase = presets.vocabulary(preset)
+    if lowercase != config.tokenizer.lowercase:
+        log.info("tokenizer.lowercase=%s is overridden by the base model %s: lowercase=%s",
+                 config.tokenizer.lowercase, preset, lowercase)
+    return wordpiece_learner.given_encoder(texts, tokens, lowercase, config.tokenizer.max_seq_length)

@@ -1,0 +1,12 @@
+"""The causal_lm kind's entry in the task registry: what each of its parts is."""
+from components.nn.metrics.lm_eval_config import build_lm_eval_config
+from components.tasks import Task
+from components.tasks.causal_lm import export, preprocess, train
+from components.tasks.causal_lm.request import REQUEST
+from components.text.readers import TEXT
+
+TASK = Task(
+    preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=build_lm_eval_config,
+    input_format=TEXT, request=REQUEST,
+    transform_reads=("tokenizer",),
+    trainer_reads=("tokenizer", "model", "training"))

@@ -1,0 +1,1 @@
+"""Sequence classification: CSV of (text, label) -> label name and class probabilities."""

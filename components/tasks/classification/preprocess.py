@@ -1,0 +1,14 @@
+"""Transform for the classifier: text -> word pieces (learned or the base model's vocabulary); label -> its id."""
+from components.core import features
+from components.core.config import Config
+from components.nn import base_vocabulary
+from components.text import labels
+from components.text.columns import strings
+
+
+def preprocess(inputs: dict, config: Config) -> dict:
+    """Outputs token_ids, padding_mask, segment_ids (int64 [max_seq_length]) and label_id (int64 [])."""
+    texts = strings(inputs[config.data.text_column])
+    outputs = base_vocabulary.encoder(texts, config).encode(texts)
+    outputs[features.LABEL_ID] = labels.label_ids(strings(inputs[config.data.label_column]))
+    return outputs

@@ -1,0 +1,11 @@
+"""The classification kind's entry in the task registry: what each of its parts is."""
+from components.tasks import Task
+from components.tasks.classification import evaluation, export, preprocess, train
+from components.tasks.classification.request import REQUEST
+from components.text.readers import CSV
+
+TASK = Task(
+    preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
+    input_format=CSV, request=REQUEST,
+    transform_reads=("data", "tokenizer", "base_model"),
+    trainer_reads=("data", "tokenizer", "model", "training", "base_model"))

@@ -1,0 +1,15 @@
+"""The work directory's layout is defined once; the CLI, status, schedule and benches all read it from there."""
+import os
+
+from components.core.layout import Workdir
+
+
+def test_everything_lives_under_the_absolute_work_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    layout = Workdir("work")
+    assert layout.root == str(tmp_path / "work")
+    paths = [layout.metadata_path, layout.pipeline_root, layout.serving_root, layout.model_dir("m"), layout.data_dir,
+             layout.schedule_lock]
+    assert all(os.path.commonpath([layout.root, path]) == layout.root for path in paths)
+    assert len(set(paths)) == len(paths)
+    assert layout.model_dir("m") == os.path.join(layout.serving_root, "m")  # what the Pusher writes and serve reads

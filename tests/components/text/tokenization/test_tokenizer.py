@@ -1,0 +1,69 @@
+"""Golden token ids, masks and truncation for the graph-mode encoder."""
+import pytest
+import tensorflow as tf
+
+from components.core import features
+from components.text.tokenization import tokenizer
+
+VOCAB = list(features.SPECIAL_TOKENS) + [
+    "the", "movie", "was", "great", "bad", "film", "play", "##ing", "##s", "cafe", "!", ",", ".", "'", "a", "t",
+    "don", "wonder", "##ful", "act", "##or", "x", "##y", "##z", "c"]
+
+
+def _tokens(ids):
+    return [[VOCAB[i] for i in row] for row in ids.numpy().tolist()]
+
+
+def test_vocabulary_has_about_thirty_tokens_with_specials_first():
+    assert len(VOCAB) == 30 and VOCAB.index(features.PAD) == tokenizer.PAD_ID == 0
+
+
+def test_encodes_cls_text_sep_then_padding():
+    encoded = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=True, max_seq_length=8).encode(
+        tf.constant(["The movie was GREAT!", ""]))
+    assert encoded[features.TOKEN_IDS].numpy().tolist() == [[2, 5, 6, 7, 8, 15, 3, 0], [2, 3, 0, 0, 0, 0, 0, 0]]
+    assert _tokens(encoded[features.TOKEN_IDS])[0] == [
+        "[CLS]", "the", "movie", "was", "great", "!", "[SEP]", "[PAD]"]
+    assert encoded[features.PADDING_MASK].numpy().tolist() == [[1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 0, 0, 0, 0, 0, 0]]
+    assert encoded[features.SEGMENT_IDS].numpy().tolist() == [[0] * 8, [0] * 8]
+
+
+def test_truncates_wordpieces_but_keeps_sep():
+    encoded = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=True, max_seq_length=8).encode(
+        tf.constant(["Playing films, the movie was bad"]))
+    assert _tokens(encoded[features.TOKEN_IDS]) == [
+        ["[CLS]", "play", "##ing", "film", "##s", ",", "the", "[SEP]"]]
+    assert encoded[features.PADDING_MASK].numpy().tolist() == [[1] * 8]
+
+
+def test_unknown_words_and_accents():
+    texts = tf.constant(["Café xyz wonderful, don't qq"])
+    lowercased = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=True, max_seq_length=13).encode(texts)
+    assert _tokens(lowercased[features.TOKEN_IDS]) == [
+        ["[CLS]", "cafe", "x", "##y", "##z", "wonder", "##ful", ",", "don", "'", "t", "[UNK]", "[SEP]"]]
+    cased = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=False, max_seq_length=5).encode(texts)
+    assert _tokens(cased[features.TOKEN_IDS]) == [["[CLS]", "[UNK]", "x", "##y", "[SEP]"]]
+
+
+def test_graph_mode_gives_fixed_length_int64(tmp_path):
+    path = tokenizer.write_vocabulary(VOCAB, str(tmp_path / "vocab" / "wordpiece_vocab"))
+    assert tokenizer.read_vocabulary(path) == VOCAB
+    encoder = tokenizer.Encoder.from_vocabulary(path, lowercase=True, max_seq_length=6)
+    encode = tf.function(encoder.encode, input_signature=[tf.TensorSpec([None], tf.string)])
+    concrete = encode.get_concrete_function()
+    for name in features.MODEL_INPUTS:
+        assert concrete.structured_outputs[name].shape.as_list() == [None, 6]
+        assert concrete.structured_outputs[name].dtype == tf.int64
+    assert encode(tf.constant(["a bad film"]))[features.TOKEN_IDS].numpy().tolist() == [[2, 19, 9, 10, 3, 0]]
+
+
+def test_rejects_a_vocabulary_without_special_tokens_first():
+    with pytest.raises(ValueError, match="must start with"):
+        tokenizer.compile_vocabulary(["the", "movie"] + VOCAB)
+
+
+def test_split_words_matches_the_encoders_word_boundaries():
+    words = tokenizer.split_words(tf.constant(["Héllo, World! don't", "  "]), lowercase=True)
+    assert words.to_list() == [[b"hello", b",", b"world", b"!", b"don", b"'", b"t"], []]
+    cased = tokenizer.split_words(tf.constant(["Héllo"]), lowercase=False)
+    assert cased.to_list() == [["Héllo".encode("utf-8")]]

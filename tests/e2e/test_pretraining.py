@@ -1,0 +1,97 @@
+"""Masked-LM pretraining through the whole pipeline, then the classifier fine-tuned from its blessed model through
+a second pipeline on the same workdir (ML Metadata resolves the base model), both blessed and pushed."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from pipeline import status
+from tests.generated_data import review_documents, sentiment_rows, write_csv, write_documents
+
+pytestmark = pytest.mark.e2e
+
+SMALL = ["model.preset=tiny", "model.hidden_dim=32", "model.intermediate_dim=64", "tokenizer.vocab_size=200",
+         "tokenizer.max_seq_length=24", "training.batch_size=16", "training.learning_rate=3e-3"]
+PRETRAIN = SMALL + ["task=masked_lm", "pipeline_name=pretrain", "serving.model_name=mlm", "training.epochs=3",
+                    "pretraining.nsp=true", "pretraining.whole_word_masking=true",
+                    "pretraining.max_predictions_per_seq=4", "data.document_split=blank_line",
+                    "evaluation.max_perplexity=150"]
+FINETUNE = SMALL + ["pipeline_name=finetune", "serving.model_name=sentiment", "training.epochs=3",
+                    "base_model.source=pipeline", "base_model.pipeline_name=pretrain",
+                    "training.freeze_backbone_steps=5",
+                    # the push gate is tested in test_e2e_pipeline; here a tiny model must not flake on it
+                    "evaluation.min_accuracy=0.0", "evaluation.max_accuracy_drop=1.0"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from components.core import config as config_lib
+    from pipeline import local_runner
+
+    root = tmp_path_factory.mktemp("pretraining_e2e")
+    corpus = write_documents(root / "reviews.txt", review_documents(150, seed=3))
+    labelled = write_csv(root / "reviews.csv", sentiment_rows(300, seed=1, label_noise=0.05))
+    workdir = str(root / "work")
+    pretrained = local_runner.run(config_lib.load(None, PRETRAIN + [f"data.input_path={corpus}"]), workdir)
+    finetuned = local_runner.run(config_lib.load(None, FINETUNE + [f"data.input_path={labelled}"]), workdir)
+    return pretrained, finetuned
+
+
+def _pushed(paths, model_name, version):
+    return os.path.join(paths.serving_root, model_name, version)
+
+
+def test_pretraining_is_gated_on_perplexity_and_exports_its_backbone_as_a_preset(runs):
+    (report, paths), _ = runs
+    assert {c.component_id: c.state for c in report.components}["Trainer"] == "COMPLETE"
+    assert report.blessed is True and report.pushed_version
+    pushed = _pushed(paths, "mlm", report.pushed_version)
+    assert os.path.isfile(os.path.join(pushed, "assets.extra", "backbone", "config.json"))
+    perplexity, accuracy = (status.metric(report.evaluation_uri, name) for name in ("perplexity", "token_accuracy"))
+    assert 1.0 < perplexity < 150 and 0.0 < accuracy <= 1.0
+
+
+def test_the_classifier_is_fine_tuned_from_the_blessed_pretrained_model(runs):
+    (pretrain_report, pretrain_paths), (report, paths) = runs
+    states = {c.component_id: c.state for c in report.components}
+    assert states["base_model_resolver"] == "COMPLETE" and states["Trainer"] == "COMPLETE", states
+    assert report.blessed is True and report.pushed_version
+    base = _pushed(pretrain_paths, "mlm", pretrain_report.pushed_version)
+    with open(os.path.join(base, "assets.extra", "backbone", "assets", "tokenizer", "vocabulary.txt")) as f:
+        base_vocabulary = f.read().split("\n")[:-1]
+    transform_graph = _output_uri(paths.metadata_path, "finetune", "Transform", "transform_graph")
+    with open(os.path.join(transform_graph, "transform_fn", "assets", "wordpiece_vocab")) as f:
+        assert f.read().split("\n")[:-1] == base_vocabulary  # not learned from the reviews: the base model's
+
+
+def test_pretraining_score_signature_runs_in_a_new_process(runs):
+    (report, paths), _ = runs
+    script = textwrap.dedent(f"""
+        import json, tensorflow as tf, tensorflow_text
+        model = tf.saved_model.load({_pushed(paths, "mlm", report.pushed_version)!r})
+        texts = tf.constant(["the film was a great and moving story with a superb cast", ""])
+        scores = model.signatures["serving_default"](text=texts)
+        print(json.dumps({{k: v.numpy().tolist() for k, v in scores.items()}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    scores = json.loads(out.stdout.strip().splitlines()[-1])
+    assert scores["token_count"][0] >= 1 and scores["token_count"][1] == 0
+    assert scores["loss_sum"][0] > 0 and 0 <= scores["correct_count"][0] <= scores["token_count"][0]
+
+
+def _output_uri(metadata_path, pipeline_name, component, key):
+    """Where a component of a pipeline wrote an output in its latest execution (both pipelines share one root)."""
+    import ml_metadata as mlmd
+    from ml_metadata.proto import metadata_store_pb2
+
+    connection = metadata_store_pb2.ConnectionConfig()
+    connection.sqlite.filename_uri = metadata_path
+    store = mlmd.MetadataStore(connection)
+    node = store.get_context_by_type_and_name("node", f"{pipeline_name}.{component}")
+    execution = max(store.get_executions_by_context(node.id), key=lambda e: e.id)
+    events = [e for e in store.get_events_by_execution_ids([execution.id])
+              if e.type == metadata_store_pb2.Event.OUTPUT and e.path.steps[0].key == key]
+    return store.get_artifacts_by_id([events[0].artifact_id])[0].uri
