@@ -8,6 +8,7 @@ import pytest
 
 from components.core import config as config_lib
 from components.core.errors import UserError
+from components.core.layout import Workdir
 from pipeline import schedule, spans, status
 from tests.generated_data import sentiment_rows, write_csv
 
@@ -84,11 +85,11 @@ def test_a_firing_skips_while_another_run_holds_the_lock(tmp_path):
     config = config_lib.load(None, [f"data.input_path={tmp_path}/span-{{SPAN}}"])
     work = tmp_path / "work"
     os.makedirs(work)
-    with open(work / schedule.LOCK_FILE, "w") as held:
+    with open(Workdir(work).schedule_lock, "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         firing = schedule.fire(config, str(work), HOUR_START)
     assert firing.outcome == "locked"
-    assert not os.path.exists(work / "metadata.sqlite")
+    assert not os.path.exists(Workdir(work).metadata_path)
 
 
 def test_the_loop_sleeps_until_each_firing_and_stops_after_max_runs(tmp_path):
@@ -97,7 +98,7 @@ def test_the_loop_sleeps_until_each_firing_and_stops_after_max_runs(tmp_path):
     times = iter([HOUR_START, HOUR_START, after_a_long_run, after_a_long_run])
     sleeps = []
     os.makedirs(tmp_path / "work")
-    with open(tmp_path / "work" / schedule.LOCK_FILE, "w") as held:
+    with open(Workdir(tmp_path / "work").schedule_lock, "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # every firing finds a run in progress
         firings = schedule.run(config, str(tmp_path / "work"), max_runs=2, now=lambda: next(times),
                                sleep=sleeps.append)
@@ -127,7 +128,7 @@ def three_spans(tmp_path_factory):
 
 
 def _versions(work):
-    model_dir = os.path.join(work, "serving", "sentiment")
+    model_dir = Workdir(work).model_dir("sentiment")
     return sorted(int(v) for v in os.listdir(model_dir) if v.isdigit())
 
 
@@ -155,7 +156,7 @@ def test_regression_is_the_accuracy_drop_against_the_blessed_model(three_spans):
 @pytest.mark.e2e
 def test_warm_start_trains_from_the_latest_blessed_model(three_spans):
     config, work, firings = three_spans
-    base_models = _trainer_base_models(os.path.join(work, "metadata.sqlite"))
+    base_models = _trainer_base_models(Workdir(work).metadata_path)
     first_model = base_models[firings[0].report.run_id]
     assert first_model is None  # nothing blessed yet
     assert base_models[firings[1].report.run_id] == base_models[firings[2].report.run_id] != None  # noqa: E711
@@ -188,7 +189,7 @@ def test_the_span_window_resolves_the_newest_spans_from_ml_metadata(three_spans)
     config, work, _ = three_spans
     config = dataclasses.replace(config, data=dataclasses.replace(config.data, train_spans=2))
     newest = spans.find_spans(config.data.input_path, "*.csv")[-1]
-    paths = schedule.span_paths(config, work, newest, "*.csv")
+    paths = schedule.span_paths(config, Workdir(work), newest, "*.csv")
     compiled = compiler.Compiler().compile(create_pipeline(config, paths, num_classes=2))
     (window,) = [n.pipeline_node for n in compiled.nodes if n.pipeline_node.node_info.id == "span_window_resolver"]
     with metadata.Metadata(metadata.sqlite_metadata_connection_config(paths.metadata_path)) as store:
