@@ -133,8 +133,10 @@ class TrainingConfig:
     clipnorm: float = 1.0  # clip the global gradient norm (after summing replicas) to this; 0 turns clipping off
     steps_per_execution: int = 1  # training steps per tf.function call (measured: see BUILD.md)
     checkpoint_every_steps: int = 500  # optimizer steps between resumable checkpoints; 0: only at epoch ends
-    early_stopping_monitor: str = "val_loss"  # an eval-split metric, as Keras names it in the logs
-    early_stopping_mode: str = "auto"  # "auto": lower is better for names holding "loss", higher otherwise
+    # The eval-split metric (as Keras logs it, e.g. val_loss) whose best epoch is kept and that early stopping
+    # follows; "": the task's headline metric, the one the Evaluator gates on (accuracy, entity F1, perplexity).
+    early_stopping_monitor: str = ""
+    early_stopping_mode: str = "auto"  # "auto": the headline's direction; else lower is better for names with "loss"
     early_stopping_patience: int = 2  # epochs without improvement before stopping; 0 turns early stopping off
     model_parallel: str = ""  # "DATAxMODEL" device mesh, e.g. "1x8": shards weights (JAX backend only)
     label_all_pieces: bool = False  # token classification: later word pieces learn I-X (BIO tags) instead of nothing
@@ -152,8 +154,9 @@ class TrainingConfig:
         _require(self.clipnorm >= 0.0, "training.clipnorm must be >= 0 (0 turns clipping off)")
         _require(self.steps_per_execution >= 1, "training.steps_per_execution must be at least 1")
         _require(self.checkpoint_every_steps >= 0, "training.checkpoint_every_steps must be >= 0")
-        _require(self.early_stopping_monitor.startswith("val_"),
-                 "training.early_stopping_monitor must name an eval-split metric, e.g. val_loss or val_accuracy")
+        _require(not self.early_stopping_monitor or self.early_stopping_monitor.startswith("val_"),
+                 "training.early_stopping_monitor must name an eval-split metric, e.g. val_loss or val_accuracy "
+                 "(empty: the task's headline metric)")
         _require(self.early_stopping_mode in EARLY_STOPPING_MODES,
                  f"training.early_stopping_mode must be one of {EARLY_STOPPING_MODES}")
         _require(self.early_stopping_patience >= 0, "training.early_stopping_patience must be >= 0 (0: off)")

@@ -11,6 +11,7 @@ from typing import Callable, Tuple
 
 from components.core.config import TASKS
 from components.core.warmup import TaskInput
+from components.nn.metrics.headline import Headline
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Task:
     eval_config: Callable  # (config, num_labels) -> tfma.EvalConfig; the Evaluator's metrics and push gate
     input_format: str  # which ExampleGen reads the data (components/text/readers FORMATS)
     request: TaskInput  # what serving_default takes: `serve` prints it, the export records it as warm-up
+    headline: Headline  # the metric the Evaluator gates on; training keeps the epoch best at it
     transform_reads: Tuple[str, ...]  # the config sections `preprocess` reads: Transform is handed only these
     trainer_reads: Tuple[str, ...]  # the config sections `train` and `export` read: the Trainer is handed only these
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 from components.core.config import Config
 from components.core.errors import UserError
 from components.core.log import progress as log
+from components.nn.metrics.headline import LOSS, Headline
 from components.training import keras_workarounds, train_step
 from components.training.checkpoints import Checkpoints, SaveEvery
 from components.training.early_stopping import EarlyStopping
@@ -37,6 +38,7 @@ class Fit:
     evaluation: tf.data.Dataset  # one pass
     train_examples: int
     description: str  # for the log line, e.g. "a small classifier: 2 classes, vocab 8000"
+    headline: Headline = LOSS  # the task's metric: the epoch best at it is kept (training.early_stopping_*)
 
 
 def fit(config: Config, task: Fit, log_dir: str) -> keras.Model:
@@ -66,8 +68,8 @@ def fit(config: Config, task: Fit, log_dir: str) -> keras.Model:
     keras_workarounds.fix_multi_worker(model, strategy)
 
     chief = is_chief_of(strategy)
-    stopper = (EarlyStopping(training.early_stopping_monitor, training.early_stopping_mode,
-                             training.early_stopping_patience) if training.early_stopping_patience else None)
+    stopper = (EarlyStopping(*selection(training, task.headline), training.early_stopping_patience)
+               if training.early_stopping_patience else None)
     checkpoints = Checkpoints(os.path.join(log_dir, "checkpoints"), model, chief, stopper.state if stopper else {})
     done = checkpoints.restore()
     if done:
@@ -83,8 +85,10 @@ def fit(config: Config, task: Fit, log_dir: str) -> keras.Model:
     ] + ([TimeBudget(training.max_minutes)] if training.max_minutes else [])
     _fit_to_the_end(model, task, training, steps_per_epoch, done, callbacks, stopper)
     if stopper and checkpoints.restore_best():
-        log.info("kept the weights of epoch %d: %s %.4f", int(stopper.best_epoch.numpy()) + 1, stopper.monitor,
-                 float(stopper.best.numpy()))
+        log.info("kept the weights of epoch %d: the best %s on the eval split, %.4f (%s)",
+                 int(stopper.best_epoch.numpy()) + 1, stopper.monitor, float(stopper.best.numpy()),
+                 "set by training.early_stopping_monitor" if training.early_stopping_monitor
+                 else "the metric the Evaluator gates on")
     checkpoints.remove()
     return model
 
@@ -99,6 +103,16 @@ def _fit_to_the_end(model, task: Fit, training, steps_per_epoch: int, done: int,
                   steps_per_epoch=steps, verbose=0, callbacks=callbacks)
         if model.stop_training:
             return
+
+
+def selection(training, headline: Headline) -> Tuple[str, str]:
+    """(monitor, mode) of model selection and early stopping: the configured ones, else the task's headline metric
+    in its own direction."""
+    if training.early_stopping_monitor:
+        return training.early_stopping_monitor, training.early_stopping_mode
+    if training.early_stopping_mode != "auto":
+        return headline.monitor, training.early_stopping_mode
+    return headline.monitor, "max" if headline.higher_is_better else "min"
 
 
 def fit_plan(done: int, steps_per_epoch: int, epochs: int) -> List[Tuple[int, int, int]]:

@@ -3,7 +3,9 @@ import tensorflow_model_analysis as tfma
 
 from components.core.config import Config
 from components.nn.metrics import tfma_perplexity
+from components.nn.metrics.headline import Headline
 
+PERPLEXITY = Headline(tfma_perplexity.NAME, higher_is_better=False)  # Keras' Perplexity logs the same name
 SCORE_SIGNATURE = "score_examples"  # serialized tf.Examples -> each document's summed token loss and token count
 
 

@@ -1,5 +1,5 @@
 """The causal_lm kind's entry in the task registry: what each of its parts is."""
-from components.nn.metrics.lm_eval_config import build_lm_eval_config
+from components.nn.metrics.lm_eval_config import PERPLEXITY, build_lm_eval_config
 from components.tasks import Task
 from components.tasks.causal_lm import export, preprocess, train
 from components.tasks.causal_lm.request import REQUEST
@@ -7,6 +7,6 @@ from components.text.readers import TEXT
 
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=build_lm_eval_config,
-    input_format=TEXT, request=REQUEST,
+    input_format=TEXT, request=REQUEST, headline=PERPLEXITY,
     transform_reads=("tokenizer",),
     trainer_reads=("tokenizer", "model", "training"))

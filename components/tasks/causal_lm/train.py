@@ -6,6 +6,7 @@ import tensorflow_transform as tft
 
 from components.core import features
 from components.core.config import Config
+from components.nn.metrics.lm_eval_config import PERPLEXITY
 from components.nn.metrics.perplexity import Perplexity
 from components.tasks.causal_lm import data as lm_dataset
 from components.tasks.causal_lm import model as causal_lm
@@ -25,5 +26,6 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
         train=lm_dataset.make_lm_dataset(train_files, tft_output, batch, context, training=True, seed=seed),
         evaluation=lm_dataset.make_lm_dataset(eval_files, tft_output, batch, context, training=False),
         train_examples=lm_dataset.count_windows(train_files, tft_output, context),
+        headline=PERPLEXITY,
         description=f"a {config.model.preset} causal LM: vocab {vocab_size}, windows of {context} tokens",
     ), log_dir)

@@ -5,8 +5,10 @@ from components.core import features
 from components.core.config import Config
 from components.core.errors import UserError
 from components.nn.metrics.eval_config import model_spec, push_gate
+from components.nn.metrics.headline import Headline
 
 ACCURACY = "accuracy"
+HEADLINE = Headline(ACCURACY, higher_is_better=True)
 
 
 def eval_config(config: Config, num_classes: int) -> tfma.EvalConfig:

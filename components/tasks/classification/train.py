@@ -7,6 +7,7 @@ import tensorflow_transform as tft
 from components.core import features
 from components.core.config import Config
 from components.nn import presets, warm_start
+from components.tasks.classification.evaluation import HEADLINE
 from components.tasks.classification.model import build_classifier
 from components.text.tokenization.tokenizer import read_vocabulary
 from components.training import dataset, loop
@@ -36,6 +37,7 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
         train=dataset.make_dataset(train_files, tft_output, batch, training=True, seed=seed),
         evaluation=dataset.make_dataset(eval_files, tft_output, batch, training=False),
         train_examples=dataset.count_examples(train_files),
+        headline=HEADLINE,
         description=(f"a classifier fine-tuned from {base_preset}" if base_preset else f"a {config.model.preset} "
                      f"classifier") + f": {num_classes} classes, vocab {len(vocabulary)}",
     ), log_dir)

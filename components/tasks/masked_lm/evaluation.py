@@ -4,7 +4,11 @@ import tensorflow_model_analysis as tfma
 from components.core.config import Config
 from components.nn.metrics import tfma_perplexity
 from components.nn.metrics.eval_config import push_gate
+from components.nn.metrics.headline import Headline
 from components.nn.metrics.lm_eval_config import build_lm_eval_config
+
+# Keras logs the masked-token perplexity as mlm_perplexity (masked_lm/model.py compile_kwargs), with NSP or without.
+HEADLINE = Headline(tfma_perplexity.NAME, higher_is_better=False, keras_name="mlm_perplexity")
 
 
 def eval_config(config: Config, num_labels: int = 0) -> tfma.EvalConfig:

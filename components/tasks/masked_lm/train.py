@@ -10,6 +10,7 @@ from components.nn.backbone import build_backbone
 from components.tasks.masked_lm import masking
 from components.tasks.masked_lm import model as masked_lm
 from components.tasks.masked_lm.data import MaskedLMData
+from components.tasks.masked_lm.evaluation import HEADLINE
 from components.text.tokenization.tokenizer import read_vocabulary
 from components.training import loop
 
@@ -36,5 +37,6 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
         train=data.dataset(train_files, batch, training=True),
         evaluation=data.dataset(eval_files, batch, training=False),
         train_examples=data.count(train_files),
+        headline=HEADLINE,
         description=f"a {config.model.preset} masked LM{' + NSP' if nsp else ''}: vocab {vocab_size}",
     ), log_dir)

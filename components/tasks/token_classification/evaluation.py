@@ -4,7 +4,10 @@ import tensorflow_model_analysis as tfma
 from components.core.config import Config
 from components.nn.metrics import tfma_entities
 from components.nn.metrics.eval_config import model_spec, push_gate
+from components.nn.metrics.headline import Headline
 from components.tasks.token_classification.export import LABEL_TAGS, PREDICTED_TAGS
+
+HEADLINE = Headline(tfma_entities.ENTITY_F1, higher_is_better=True)  # Keras' EntityScore logs the same name
 
 
 def eval_config(config: Config, num_tags: int) -> tfma.EvalConfig:

@@ -12,6 +12,7 @@ from components.core import features
 from components.core.config import Config
 from components.nn import presets, warm_start
 from components.nn.metrics.entities import EntityScore
+from components.tasks.token_classification.evaluation import HEADLINE
 from components.tasks.token_classification.model import TokenClassifier, build_token_classifier
 from components.text.tokenization import word_alignment
 from components.text.tokenization.tokenizer import read_vocabulary
@@ -44,6 +45,7 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
         train=dataset.make_dataset(train_files, tft_output, batch, training=True, seed=seed, labels=labels),
         evaluation=dataset.make_dataset(eval_files, tft_output, batch, training=False, labels=labels),
         train_examples=dataset.count_examples(train_files),
+        headline=HEADLINE,
         description=f"a token classifier ({start}, {model.head} head): {len(tag_names)} tags, vocab {len(vocabulary)}",
     ), log_dir)
 

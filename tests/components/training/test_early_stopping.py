@@ -2,7 +2,10 @@
 import pytest
 import tensorflow as tf
 
+from components.core.config import TrainingConfig
 from components.core.errors import UserError
+from components.nn.metrics.headline import Headline
+from components.training import loop
 from components.training.early_stopping import EarlyStopping
 
 
@@ -54,3 +57,28 @@ def test_an_unknown_metric_is_a_clear_error():
     with pytest.raises(UserError, match="val_f1") as error:
         stopper.on_epoch_end(0, {"loss": 1.0, "val_loss": 1.0, "val_accuracy": 0.5})
     assert "val_accuracy, val_loss" in str(error.value)
+
+
+ACCURACY = Headline("accuracy", higher_is_better=True)
+# The demo's history as measured: the over-confident second epoch has the higher loss and the higher accuracy.
+DISAGREEING = [{"val_loss": 0.4786, "val_accuracy": 0.764}, {"val_loss": 0.5012, "val_accuracy": 0.795}]
+
+
+def _kept_epoch(training: TrainingConfig, headline: Headline) -> int:
+    stopper, _ = _stopper(*loop.selection(training, headline), patience=training.early_stopping_patience)
+    for epoch, logs in enumerate(DISAGREEING):
+        stopper.on_epoch_end(epoch, logs)
+    return int(stopper.best_epoch.numpy())
+
+
+def test_by_default_the_epoch_best_at_the_task_headline_metric_is_kept():
+    assert loop.selection(TrainingConfig(), ACCURACY) == ("val_accuracy", "max")
+    assert _kept_epoch(TrainingConfig(), ACCURACY) == 1  # the accurate epoch, though its loss is higher
+    assert loop.selection(TrainingConfig(), Headline("perplexity", False, "mlm_perplexity")) == (
+        "val_mlm_perplexity", "min")
+
+
+def test_val_loss_stays_available_by_config():
+    training = TrainingConfig(early_stopping_monitor="val_loss")
+    assert loop.selection(training, ACCURACY) == ("val_loss", "auto")
+    assert _kept_epoch(training, ACCURACY) == 0
