@@ -27,6 +27,7 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 POOLINGS = ("cls", "mean")
 HEADS = ("softmax", "crf")  # token classification
 BASE_MODEL_SOURCES = ("none", "pipeline", "preset")
+TAG_SCHEMES = ("auto", "bio", "bioes")  # as components/text/readers/tag_schemes.py normalizes them
 DOCUMENT_SPLITS = ("file", "blank_line")  # as components/text/readers/text_documents.py reads them
 
 SPAN = "{SPAN}"  # the span number placeholder in data.input_path, as TFX ExampleGen reads it
@@ -51,6 +52,7 @@ class DataConfig:
     eval_percent: int = 20  # hash-bucketed share of rows held out for evaluation
     token_column_index: int = 0  # CoNLL files: the column of the words (negative counts from the end)
     tag_column_index: int = -1  # CoNLL files: the column of the tags
+    tag_scheme: str = "auto"  # CoNLL files: bio (IOB1 reads as bio) | bioes | auto; repaired on input (tag_schemes.py)
     document_split: str = "file"  # text corpora: a document is a whole file, or a "blank_line"-separated block
     min_document_words: int = 3  # text corpora: shorter documents are skipped
 
@@ -60,6 +62,7 @@ class DataConfig:
         _require(self.document_split in DOCUMENT_SPLITS, f"data.document_split must be one of {DOCUMENT_SPLITS}")
         _require(self.min_document_words >= 1, "data.min_document_words must be at least 1")
         _require(self.text_column != self.label_column, "data.text_column and data.label_column must differ")
+        _require(self.tag_scheme in TAG_SCHEMES, f"data.tag_scheme must be one of {TAG_SCHEMES}")
         _require(self.token_column_index != self.tag_column_index,
                  "data.token_column_index and data.tag_column_index must differ")
 

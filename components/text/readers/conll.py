@@ -28,10 +28,11 @@ def to_example(sentence: conll_format.Sentence) -> tf.train.Example:
         features.TOKENS: strings(sentence.tokens), features.TAGS: strings(sentence.tags)}))
 
 
-def _examples(file: fileio.ReadableFile, input_base: str, token_index: int, tag_index: int) -> Iterator[tf.train.Example]:
+def _examples(file: fileio.ReadableFile, input_base: str, token_index: int, tag_index: int, scheme: str
+              ) -> Iterator[tf.train.Example]:
     name = os.path.relpath(file.metadata.path, input_base)
     with file.open(compression_type=CompressionTypes.AUTO) as f:
-        for sentence in conll_format.read_sentences(iter(f.readline, b""), name, token_index, tag_index):
+        for sentence in conll_format.read_sentences(iter(f.readline, b""), name, token_index, tag_index, scheme):
             yield to_example(sentence)
 
 
@@ -44,11 +45,12 @@ def _ConllToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], sp
     # custom_config travels as a protobuf Struct, where every number is a float.
     token_index = int(data.get("token_column_index", defaults.token_column_index))
     tag_index = int(data.get("tag_column_index", defaults.tag_column_index))
+    scheme = data.get("tag_scheme", defaults.tag_scheme)
     return (pipeline
             | "MatchFiles" >> fileio.MatchFiles(os.path.join(input_base, split_pattern),
                                                 empty_match_treatment=fileio.EmptyMatchTreatment.DISALLOW)
             | "ReadMatches" >> fileio.ReadMatches()
-            | "ReadSentences" >> beam.FlatMap(_examples, input_base, token_index, tag_index))
+            | "ReadSentences" >> beam.FlatMap(_examples, input_base, token_index, tag_index, scheme))
 
 
 class Executor(BaseExampleGenExecutor):

@@ -21,7 +21,8 @@ class ConllSummary:
     rows: int  # sentences
     words: int
     longest: int  # words in the longest sentence
-    label_counts: Dict[str, int]  # tag -> words
+    label_counts: Dict[str, int]  # tag -> words, after normalizing
+    repaired: int = 0  # tags that normalizing changed (tag_schemes: IOB1 leftovers, unclosed BIOES entities)
 
     def describe(self, max_tags: int = 8) -> str:
         """One line for the console before the run."""
@@ -29,19 +30,23 @@ class ConllSummary:
         tags = ", ".join(f"{tag} {n:,}" for tag, n in top[:max_tags])
         more = f", ... {len(top) - max_tags} more" if len(top) > max_tags else ""
         files = "1 file" if len(self.files) == 1 else f"{len(self.files)} files"
+        repaired = (f"; {self.repaired:,} tags repaired to a valid scheme (e.g. an I-X that opens an entity became "
+                    f"B-X)" if self.repaired else "")
         return (f"{self.rows:,} sentences ({self.words:,} words, the longest {self.longest}) in {files}; "
-                f"{len(top)} tags: {tags}{more}")
+                f"{len(top)} tags: {tags}{more}{repaired}")
 
 
-def check_conll(path: str, token_index: int, tag_index: int, min_rows: int = MIN_ROWS) -> ConllSummary:
+def check_conll(path: str, token_index: int, tag_index: int, min_rows: int = MIN_ROWS, scheme: str = "auto"
+                ) -> ConllSummary:
     files = input_files(path, readers.FORMATS[readers.CONLL].directory_pattern, _INPUT_HINT)
     tags: collections.Counter = collections.Counter()
-    rows = longest = 0
+    rows = longest = repaired = 0
     for name in files:
         with text_documents.open_binary(name) as f:
             sentences = 0
-            for sentence in conll_format.read_sentences(f, name, token_index, tag_index):
+            for sentence in conll_format.read_sentences(f, name, token_index, tag_index, scheme):
                 sentences += 1
+                repaired += sentence.repaired
                 longest = max(longest, len(sentence.tags))
                 tags.update(sentence.tags)
         if not sentences:
@@ -54,9 +59,9 @@ def check_conll(path: str, token_index: int, tag_index: int, min_rows: int = MIN
     if set(tags) == {"O"}:
         raise UserError(f"every tag in {path} is 'O': there is no entity to learn",
                         hint="check data.tag_column_index")
-    return ConllSummary(tuple(files), rows, sum(tags.values()), longest, dict(sorted(tags.items())))
+    return ConllSummary(tuple(files), rows, sum(tags.values()), longest, dict(sorted(tags.items())), repaired)
 
 
 def check_data_conll(path: str, data) -> ConllSummary:
     """The check with the columns a DataConfig names (the signature every input format's check shares)."""
-    return check_conll(path, data.token_column_index, data.tag_column_index)
+    return check_conll(path, data.token_column_index, data.tag_column_index, scheme=data.tag_scheme)

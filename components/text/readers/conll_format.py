@@ -4,7 +4,8 @@ One word a line; columns are separated by any run of whitespace (tabs or spaces)
 data.tag_column_index pick the word and its tag (negative indexes count from the end: -1 is the last column). A blank
 line, or a line holding only whitespace (WNUT-17's train file separates some sentences with a single TAB), ends a
 sentence. `-DOCSTART-` lines (CoNLL-2003's document markers) are skipped and end a sentence too. Tags are 'O' or
-'<B|I|E|S>-TYPE' (BIO or BIOES).
+'<B|I|E|S>-TYPE' (BIO, IOB1 or BIOES), each sentence's normalized as `tag_schemes` says (the count of repaired
+tags travels with it).
 
 Because any whitespace separates columns, a word cannot hold a space. A tab-separated line whose fields hold spaces
 ("New York<TAB>B-LOC") or that has an empty field ("Paris<TAB><TAB>B-LOC") splits into different columns on tabs than
@@ -14,7 +15,7 @@ import dataclasses
 from typing import BinaryIO, Iterator, List, Tuple
 
 from components.core.errors import UserError
-from components.text.readers import text_documents
+from components.text.readers import tag_schemes, text_documents
 
 DOCSTART = "-DOCSTART-"
 _PREFIXES = ("B", "I", "E", "S")
@@ -24,11 +25,14 @@ _PREFIXES = ("B", "I", "E", "S")
 class Sentence:
     line: int  # where it starts, for messages
     tokens: Tuple[str, ...]
-    tags: Tuple[str, ...]
+    tags: Tuple[str, ...]  # normalized: a valid BIO or BIOES sequence
+    repaired: int = 0  # how many of the file's tags normalizing changed
 
 
-def read_sentences(f: BinaryIO, name: str, token_index: int, tag_index: int) -> Iterator[Sentence]:
-    """The sentences of one file in order, streaming; `name` is how messages call the file."""
+def read_sentences(f: BinaryIO, name: str, token_index: int, tag_index: int, scheme: str = "auto"
+                   ) -> Iterator[Sentence]:
+    """The sentences of one file in order, streaming; `name` is how messages call the file; `scheme` is
+    data.tag_scheme."""
     tokens: List[str] = []
     tags: List[str] = []
     first = 0
@@ -41,12 +45,17 @@ def read_sentences(f: BinaryIO, name: str, token_index: int, tag_index: int) -> 
                 tokens.append(token)
                 tags.append(tag)
             elif tokens:
-                yield Sentence(first, tuple(tokens), tuple(tags))
+                yield _sentence(first, tokens, tags, scheme)
                 tokens, tags, first = [], [], 0
     except text_documents.NotText as e:
         raise UserError(str(e), hint="CoNLL files must be UTF-8 text") from None
     if tokens:
-        yield Sentence(first, tuple(tokens), tuple(tags))
+        yield _sentence(first, tokens, tags, scheme)
+
+
+def _sentence(first: int, tokens: List[str], tags: List[str], scheme: str) -> Sentence:
+    normalized, repaired = tag_schemes.normalize(tags, scheme)
+    return Sentence(first, tuple(tokens), normalized, repaired)
 
 
 def _columns(line: str, fields: List[str], where: str, token_index: int, tag_index: int) -> Tuple[str, str]:

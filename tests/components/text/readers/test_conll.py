@@ -1,5 +1,6 @@
 """The CoNLL reader: golden sentences for each line convention, Beam output per split, and the check's messages."""
 import apache_beam as beam
+import numpy as np
 import pytest
 from apache_beam.testing import util as beam_util
 from tfx.proto import example_gen_pb2
@@ -8,7 +9,8 @@ from tfx.utils import proto_utils
 from components.core import features
 from components.core.config import DataConfig
 from components.core.errors import UserError
-from components.text.readers import conll, conll_check, conll_format, reader_config
+from components.nn.crf import CRF, allowed_transitions
+from components.text.readers import conll, conll_check, conll_format, reader_config, tag_schemes
 
 # CoNLL-2003 style: 4 space-separated columns, document markers, blank lines; the tag is the last column.
 CONLL2003 = ("-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP B-MISC\n\n"
@@ -140,3 +142,41 @@ def test_the_runner_names_eval_tags_the_training_data_lacks(tmp_path, caplog):
     with caplog.at_level("WARNING"):
         assert local_runner.check_inputs(DataConfig(eval_path=dev), train, readers.FORMATS[readers.CONLL]) == 2
     assert "that " + train + " lacks, so no model can predict them (label: rows or words): {'B-GPE': 9}" in caplog.text
+
+
+@pytest.mark.parametrize("tags, scheme, expected, repaired", [
+    (["B-PER", "I-PER", "O", "B-LOC"], "auto", ["B-PER", "I-PER", "O", "B-LOC"], 0),  # valid BIO stays
+    (["I-PER", "I-PER", "O", "I-LOC", "B-LOC"], "auto", ["B-PER", "I-PER", "O", "B-LOC", "B-LOC"], 2),  # IOB1
+    (["B-PER", "I-ORG", "O"], "bio", ["B-PER", "B-ORG", "O"], 1),  # another type opens a new entity
+    (["B-PER", "E-PER", "O", "S-LOC"], "auto", ["B-PER", "E-PER", "O", "S-LOC"], 0),  # valid BIOES stays
+    (["E-PER", "O", "B-LOC", "O", "I-ORG", "E-ORG"], "auto", ["S-PER", "O", "S-LOC", "O", "B-ORG", "E-ORG"], 3),
+    (["B-PER", "I-PER"], "bioes", ["B-PER", "E-PER"], 1),  # an entity left open is closed
+])
+def test_tags_are_normalized_to_a_valid_sequence_of_their_scheme(tags, scheme, expected, repaired):
+    assert tag_schemes.normalize(tags, scheme) == (tuple(expected), repaired)
+    start, transitions, end = allowed_transitions(sorted(set(expected) | {"O"}))
+    index = {tag: i for i, tag in enumerate(sorted(set(expected) | {"O"}))}
+    path = [index[tag] for tag in expected]
+    assert start[path[0]] and end[path[-1]] and all(transitions[a, b] for a, b in zip(path, path[1:]))
+
+
+def test_an_iob1_file_is_read_as_bio_and_its_repairs_are_counted(tmp_path):
+    (tmp_path / "iob1.conll").write_text("-DOCSTART- O\n\nEU I-ORG\nrejects O\nGerman I-MISC\ncall O\n\n"
+                                         "Peter I-PER\nBlackburn I-PER\n\n" + "x O\n\n" * 10, encoding="utf-8")
+    summary = conll_check.check_conll(str(tmp_path / "iob1.conll"), 0, -1)
+    assert summary.repaired == 3 and summary.label_counts["B-ORG"] == 1 and "I-ORG" not in summary.label_counts
+    assert "3 tags repaired" in summary.describe()
+    with open(tmp_path / "iob1.conll", "rb") as f:
+        first, second = list(conll_format.read_sentences(f, "iob1.conll", 0, -1))[:2]
+    assert first.tags == ("B-ORG", "O", "B-MISC", "O") and second.tags == ("B-PER", "I-PER")
+
+
+def test_the_crf_loss_of_a_repaired_iob1_sentence_is_finite_and_readable():
+    tag_names = ["B-PER", "I-PER", "O"]
+    crf = CRF(len(tag_names), tag_names=tag_names, bio_constraints=True)
+    emissions = np.zeros((1, 3, 3), "float32")
+    raw = ["I-PER", "I-PER", "O"]  # IOB1: the entity opens with I-PER, a move BIO forbids
+    fixed, _ = tag_schemes.normalize(raw)
+    losses = [-float(crf.log_likelihood(emissions, np.array([[tag_names.index(t) for t in tags]]))[0])
+              for tags in (raw, fixed)]
+    assert losses[0] > 1e3 > losses[1] and 0 < losses[1] < 10  # ~log(valid paths) instead of the 1e4 penalty
