@@ -10,6 +10,7 @@ from tfx.types.channel import ExternalPipelineChannel
 from components import tasks
 from components.core import config as config_lib
 from components.core.config import SPAN, Config
+from components.core.errors import UserError
 from components.text import readers
 from components.text.readers import reader_config
 from components.tfx.anomalies_gate import AnomaliesGate
@@ -35,6 +36,9 @@ class PipelinePaths:
 def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
                     beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
     task = tasks.get(config.task)
+    if config.base_model.source != "none" and not task.takes_base_model:
+        raise UserError(f"task={config.task} cannot start from a pretrained backbone (base_model.source="
+                        f"{config.base_model.source})", hint="set base_model.source=none")
     # Transform and Trainer get only the sections the task kind reads, so a threshold change keeps their cache.
     transform_config = config_lib.sections(config, task.transform_reads)
     trainer_config = config_lib.sections(config, task.trainer_reads)

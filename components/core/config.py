@@ -267,8 +267,6 @@ class Config:
         _require(self.task in TASKS, f"task must be one of {TASKS}")
         if any(isinstance(getattr(self, f.name), Withheld) for f in dataclasses.fields(self)):
             return  # a component's partial view: the whole config was checked where it was loaded
-        _require(self.base_model.source == "none" or self.task == "classification",
-                 "base_model (fine-tuning from a pretrained backbone) is supported for task=classification")
         _require(self.base_model.source == "none" or not self.schedule.warm_start,
                  "schedule.warm_start and base_model both choose the Trainer's base model: set one")
         _require(self.base_model.pipeline_name != self.pipeline_name,

@@ -23,6 +23,7 @@ class Task:
     input_format: str  # which ExampleGen reads the data (components/text/readers FORMATS)
     request: TaskInput  # what serving_default takes: `serve` prints it, the export records it as warm-up
     headline: Headline  # the metric the Evaluator gates on; training keeps the epoch best at it
+    takes_base_model: bool  # whether it can start from a pretrained backbone (base_model.*)
     transform_reads: Tuple[str, ...]  # the config sections `preprocess` reads: Transform is handed only these
     trainer_reads: Tuple[str, ...]  # the config sections `train` and `export` read: the Trainer is handed only these
 

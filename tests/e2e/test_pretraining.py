@@ -1,5 +1,5 @@
-"""Masked-LM pretraining through the whole pipeline, then the classifier fine-tuned from its blessed model through
-a second pipeline on the same workdir (ML Metadata resolves the base model), both blessed and pushed."""
+"""Masked-LM pretraining through the whole pipeline, then a classifier and a CRF tagger fine-tuned from its blessed
+model through pipelines of their own on the same workdir (ML Metadata resolves the base model), all pushed."""
 import json
 import os
 import subprocess
@@ -9,7 +9,8 @@ import textwrap
 import pytest
 
 from pipeline import status
-from tests.generated_data import review_documents, sentiment_rows, write_csv, write_documents
+from tests.generated_data import (entity_sentences, review_documents, sentiment_rows, write_conll, write_csv,
+                                  write_documents)
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +25,9 @@ FINETUNE = SMALL + ["pipeline_name=finetune", "serving.model_name=sentiment", "t
                     "training.freeze_backbone_steps=5",
                     # the push gate is tested in test_e2e_pipeline; here a tiny model must not flake on it
                     "evaluation.min_accuracy=0.0", "evaluation.max_accuracy_drop=1.0"]
+NER = SMALL + ["task=token_classification", "pipeline_name=ner-finetune", "serving.model_name=ner", "training.epochs=2",
+               "model.head=crf", "model.bio_constraints=true", "base_model.source=pipeline",
+               "base_model.pipeline_name=pretrain", "evaluation.min_entity_f1=0.0", "evaluation.max_entity_f1_drop=1.0"]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,9 @@ def runs(tmp_path_factory):
     workdir = str(root / "work")
     pretrained = local_runner.run(config_lib.load(None, PRETRAIN + [f"data.input_path={corpus}"]), workdir)
     finetuned = local_runner.run(config_lib.load(None, FINETUNE + [f"data.input_path={labelled}"]), workdir)
-    return pretrained, finetuned
+    tagged = write_conll(root / "entities.conll", entity_sentences(200, seed=4))
+    tagger = local_runner.run(config_lib.load(None, NER + [f"data.input_path={tagged}"]), workdir)
+    return pretrained, finetuned, tagger
 
 
 def _pushed(paths, model_name, version):
@@ -45,7 +51,7 @@ def _pushed(paths, model_name, version):
 
 
 def test_pretraining_is_gated_on_perplexity_and_exports_its_backbone_as_a_preset(runs):
-    (report, paths), _ = runs
+    (report, paths), *_ = runs
     assert {c.component_id: c.state for c in report.components}["Trainer"] == "COMPLETE"
     assert report.blessed is True and report.pushed_version
     pushed = _pushed(paths, "mlm", report.pushed_version)
@@ -55,20 +61,28 @@ def test_pretraining_is_gated_on_perplexity_and_exports_its_backbone_as_a_preset
 
 
 def test_the_classifier_is_fine_tuned_from_the_blessed_pretrained_model(runs):
-    (pretrain_report, pretrain_paths), (report, paths) = runs
+    (pretrain_report, pretrain_paths), (report, paths), _ = runs
     states = {c.component_id: c.state for c in report.components}
     assert states["base_model_resolver"] == "COMPLETE" and states["Trainer"] == "COMPLETE", states
     assert report.blessed is True and report.pushed_version
-    base = _pushed(pretrain_paths, "mlm", pretrain_report.pushed_version)
-    with open(os.path.join(base, "assets.extra", "backbone", "assets", "tokenizer", "vocabulary.txt")) as f:
-        base_vocabulary = f.read().split("\n")[:-1]
     transform_graph = _output_uri(paths.metadata_path, "finetune", "Transform", "transform_graph")
     with open(os.path.join(transform_graph, "transform_fn", "assets", "wordpiece_vocab")) as f:
-        assert f.read().split("\n")[:-1] == base_vocabulary  # not learned from the reviews: the base model's
+        # not learned from the reviews: the base model's
+        assert f.read().split("\n")[:-1] == _base_vocabulary(pretrain_paths, pretrain_report)
+
+
+def test_a_crf_tagger_is_fine_tuned_from_the_same_pretrained_model(runs):
+    (pretrain_report, pretrain_paths), _, (report, paths) = runs
+    states = {c.component_id: c.state for c in report.components}
+    assert states["base_model_resolver"] == "COMPLETE" and states["Trainer"] == "COMPLETE", states
+    assert report.blessed is True and report.pushed_version
+    transform_graph = _output_uri(paths.metadata_path, "ner-finetune", "Transform", "transform_graph")
+    with open(os.path.join(transform_graph, "transform_fn", "assets", "wordpiece_vocab")) as f:
+        assert f.read().split("\n")[:-1] == _base_vocabulary(pretrain_paths, pretrain_report)
 
 
 def test_pretraining_score_signature_runs_in_a_new_process(runs):
-    (report, paths), _ = runs
+    (report, paths), *_ = runs
     script = textwrap.dedent(f"""
         import json, tensorflow as tf, tensorflow_text
         model = tf.saved_model.load({_pushed(paths, "mlm", report.pushed_version)!r})
@@ -80,6 +94,12 @@ def test_pretraining_score_signature_runs_in_a_new_process(runs):
     scores = json.loads(out.stdout.strip().splitlines()[-1])
     assert scores["token_count"][0] >= 1 and scores["token_count"][1] == 0
     assert scores["loss_sum"][0] > 0 and 0 <= scores["correct_count"][0] <= scores["token_count"][0]
+
+
+def _base_vocabulary(paths, report):
+    base = _pushed(paths, "mlm", report.pushed_version)
+    with open(os.path.join(base, "assets.extra", "backbone", "assets", "tokenizer", "vocabulary.txt")) as f:
+        return f.read().split("\n")[:-1]
 
 
 def _output_uri(metadata_path, pipeline_name, component, key):

@@ -1,7 +1,9 @@
 """Wiring of fine-tuning from a pretraining pipeline, read from the compiled pipeline IR (nothing runs)."""
+import pytest
 from tfx.dsl.compiler import compiler
 
 from components.core import config as config_lib
+from components.core.errors import UserError
 from pipeline.pipeline import PipelinePaths, create_pipeline
 
 PATHS = PipelinePaths("/tmp/root", "/tmp/metadata.sqlite", "/tmp/serving", "/tmp/data", "*.csv")
@@ -39,3 +41,9 @@ def test_without_a_base_model_nothing_is_resolved_for_transform_or_trainer():
     nodes = _inputs([])
     assert "base_model_resolver" not in nodes
     assert "base_model" not in nodes["Transform"] and "base_model" not in nodes["Trainer"]
+
+
+@pytest.mark.parametrize("kind", ["masked_lm", "causal_lm"])
+def test_a_kind_that_cannot_start_from_a_pretrained_backbone_says_so(kind):
+    with pytest.raises(UserError, match=f"task={kind} cannot start from a pretrained backbone"):
+        _inputs([f"task={kind}", "base_model.source=preset", "base_model.preset=/models/bert"])

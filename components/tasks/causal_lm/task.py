@@ -9,4 +9,5 @@ TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=build_lm_eval_config,
     input_format=TEXT, request=REQUEST, headline=PERPLEXITY,
     transform_reads=("tokenizer",),
+    takes_base_model=False,
     trainer_reads=("tokenizer", "model", "training"))

@@ -8,4 +8,5 @@ TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
     input_format=CSV, request=REQUEST, headline=evaluation.HEADLINE,
     transform_reads=("data", "tokenizer", "base_model"),
+    takes_base_model=True,
     trainer_reads=("data", "tokenizer", "model", "training", "base_model"))

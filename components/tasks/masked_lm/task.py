@@ -8,4 +8,5 @@ TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
     input_format=TEXT, request=REQUEST, headline=evaluation.HEADLINE,
     transform_reads=("tokenizer",),
+    takes_base_model=False,
     trainer_reads=("tokenizer", "model", "training", "pretraining"))

@@ -8,4 +8,5 @@ TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
     input_format=CONLL, request=REQUEST, headline=evaluation.HEADLINE,
     transform_reads=("tokenizer", "base_model"),
+    takes_base_model=True,
     trainer_reads=("tokenizer", "model", "training", "base_model"))
