@@ -17,9 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 WNUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "wnut17")
 FILES = {"train": "wnut17train.conll", "dev": "emerging.dev.conll", "test": "emerging.test.annotated"}
-DEFAULTS = ["task=token_classification", "pipeline_name=wnut17-bench", "serving.model_name=wnut17",
+# On top of the token-classification preset a user starts from (cased word pieces, entity F1 selects the epoch):
+DEFAULTS = ["pipeline_name=wnut17-bench", "serving.model_name=wnut17",
             "model.preset=small", "tokenizer.vocab_size=8000", "tokenizer.max_seq_length=64", "training.epochs=5",
-            "training.batch_size=32", "training.learning_rate=5e-4", "training.early_stopping_monitor=val_entity_f1",
+            "training.batch_size=32", "training.learning_rate=5e-4",
             # report every run: no gate, and no comparison with the other head's blessed model
             "evaluation.min_entity_f1=0.0", "evaluation.max_entity_f1_drop=1.0"]
 
@@ -55,7 +56,7 @@ def run_head(head: str, overrides, workdir: str, sentences):
     from components.nn.metrics.entities import entity_scores
     from pipeline import local_runner
 
-    config = config_lib.load(None, overrides + [f"model.head={head}"])
+    config = config_lib.load("token_classification", overrides + [f"model.head={head}"])
     start = time.perf_counter()
     report, paths = local_runner.run(config, workdir)
     wall = time.perf_counter() - start
@@ -86,7 +87,7 @@ def main():
     sentences = test_sentences()
     results = {head: run_head(head, overrides, workdir, sentences) for head in args.heads}
 
-    config = config_lib.load(None, overrides)
+    config = config_lib.load("token_classification", overrides)
     print(f"\nWNUT-17 from scratch, preset {config.model.preset} {config.model.shape()}, "
           f"{config.training.epochs} epochs max (early stopping on dev), batch {config.training.batch_size}, "
           f"seq {config.tokenizer.max_seq_length}, vocab {config.tokenizer.vocab_size}; "

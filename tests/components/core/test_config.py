@@ -89,3 +89,4 @@ def test_a_component_sees_only_the_sections_its_task_kind_declares():
 def test_token_classification_preset_loads():
     config = config_lib.load("token_classification")
     assert (config.task, config.model.head, config.model.bio_constraints) == ("token_classification", "crf", True)
+    assert config.tokenizer.lowercase is False  # cased word pieces: capitals are the strongest cue for names
