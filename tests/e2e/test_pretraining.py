@@ -60,24 +60,15 @@ def test_pretraining_is_gated_on_perplexity_and_exports_its_backbone_as_a_preset
     assert 1.0 < perplexity < 150 and 0.0 < accuracy <= 1.0
 
 
-def test_the_classifier_is_fine_tuned_from_the_blessed_pretrained_model(runs):
-    (pretrain_report, pretrain_paths), (report, paths), _ = runs
+@pytest.mark.parametrize("run, pipeline_name", [(1, "finetune"), (2, "ner-finetune")], ids=["classifier", "crf_tagger"])
+def test_each_kind_is_fine_tuned_from_the_blessed_pretrained_model_and_its_vocabulary(runs, run, pipeline_name):
+    (pretrain_report, pretrain_paths), (report, paths) = runs[0], runs[run]
     states = {c.component_id: c.state for c in report.components}
     assert states["base_model_resolver"] == "COMPLETE" and states["Trainer"] == "COMPLETE", states
     assert report.blessed is True and report.pushed_version
-    transform_graph = _output_uri(paths.metadata_path, "finetune", "Transform", "transform_graph")
+    transform_graph = _output_uri(paths.metadata_path, pipeline_name, "Transform", "transform_graph")
     with open(os.path.join(transform_graph, "transform_fn", "assets", "wordpiece_vocab")) as f:
-        # not learned from the reviews: the base model's
-        assert f.read().split("\n")[:-1] == _base_vocabulary(pretrain_paths, pretrain_report)
-
-
-def test_a_crf_tagger_is_fine_tuned_from_the_same_pretrained_model(runs):
-    (pretrain_report, pretrain_paths), _, (report, paths) = runs
-    states = {c.component_id: c.state for c in report.components}
-    assert states["base_model_resolver"] == "COMPLETE" and states["Trainer"] == "COMPLETE", states
-    assert report.blessed is True and report.pushed_version
-    transform_graph = _output_uri(paths.metadata_path, "ner-finetune", "Transform", "transform_graph")
-    with open(os.path.join(transform_graph, "transform_fn", "assets", "wordpiece_vocab")) as f:
+        # not learned from the reviews or the sentences: the base model's
         assert f.read().split("\n")[:-1] == _base_vocabulary(pretrain_paths, pretrain_report)
 
 
