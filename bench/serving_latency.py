@@ -169,6 +169,7 @@ def main():
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
 
     from components import tasks
+    from components.core import config as config_lib
     from components.core.warmup import write_warmup_requests
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="serving-latency-")
@@ -181,7 +182,7 @@ def main():
         pushed = os.path.join(serving_root, MODEL, "1")
         shutil.copytree(model_dir, pushed)
         # as the trainer's export does: the server replays them on load
-        write_warmup_requests(pushed, tasks.request("classification"), texts[:4])
+        write_warmup_requests(pushed, tasks.request(config_lib.load("classification")), texts[:4])
         signature = tf.saved_model.load(model_dir).signatures["serving_default"]
         threads = [f"--tensorflow_intra_op_parallelism={args.intra_op_threads}"]
         servers["off"] = Server(serving_root, threads)

@@ -31,6 +31,9 @@ flags.DEFINE_string("workdir", "workdir", "Where runs write metadata, artifacts 
 flags.DEFINE_multi_string(
     "text", [], "predict: a raw text to send (repeatable); a causal LM takes it as the prompt and samples with "
     "components/tasks/causal_lm GENERATION (40 new pieces, temperature 0.8, top_k 40, seed 1).")
+flags.DEFINE_multi_string(
+    "text_pair", [], "predict: the second text of a sentence pair, one per --text, in order (a classifier trained "
+    "with data.text_pair_column), e.g. --text=\"premise\" --text_pair=\"hypothesis\".")
 flags.DEFINE_enum("protocol", "rest", ["rest", "grpc"], "predict: which of the server's APIs to call.")
 flags.DEFINE_integer("max_runs", None, "schedule: stop after this many cron firings (default: never).")
 flags.DEFINE_integer("num_classes", 0, "compile: the number of labels (2 picks AUC, more picks macro-F1).")
@@ -109,7 +112,7 @@ def _serve(config):
     if not os.path.isdir(model_dir):
         raise UserError(f"no pushed model under {model_dir}", hint="run `python -m pipeline.cli run` first")
     url = f"http://{serving.host}:{serving.port}/v1/models/{serving.model_name}"
-    body = tasks.request(config.task).curl_body()
+    body = tasks.request(config).curl_body()
     print(f"\nServing {model_dir} at {url} (TF Serving REST API). Try:\n"
           f"  curl -s -X POST {url}:predict -d '{body}'\n", flush=True)
     batching = server.BatchingOptions(max_batch_size=serving.max_batch_size,
@@ -119,27 +122,9 @@ def _serve(config):
 
 
 def _predict(config):
-    import json
+    from pipeline import predict
 
-    import grpc
-
-    from serving import client
-
-    serving, task_input = config.serving, tasks.request(config.task)
-    if not FLAGS.text:
-        raise UserError("predict needs at least one --text", hint=f'--text="{task_input.example}"')
-    port = serving.grpc_port if FLAGS.protocol == "grpc" else serving.port
-    try:
-        results = client.predict(FLAGS.text, serving.model_name, host=serving.host, port=port, protocol=FLAGS.protocol,
-                                 input_name=task_input.name, settings=task_input.settings)
-    except client.PredictError as e:
-        raise UserError(f"the server refused the request: {e}") from None
-    except (OSError, grpc.RpcError) as e:
-        raise UserError(f"no server answered at {serving.host}:{port} ({e})",
-                        hint="start one with `python -m pipeline.cli serve`") from None
-    for text, result in zip(FLAGS.text, results):
-        row = result if isinstance(result, dict) else {"prediction": result}  # one output comes bare
-        print(json.dumps({task_input.name: text, **row}, ensure_ascii=False), flush=True)
+    print("\n".join(predict.lines(config, FLAGS.text, FLAGS.text_pair, FLAGS.protocol)), flush=True)
 
 
 def _user_error(exc: BaseException):

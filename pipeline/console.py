@@ -29,6 +29,13 @@ class _LibraryFilter(logging.Filter):
 
 def setup() -> None:
     """Idempotent: call once at program start (CLI, benchmarks)."""
+    for stream in (sys.stdout, sys.stderr):
+        # UTF-8 whatever the locale: `predict` prints JSON lines (UTF-8 by RFC 8259) and the input summary prints
+        # the data's own labels, so Chinese comes out as written instead of crashing a Latin-1 or ASCII console;
+        # backslashreplace shows a lone surrogate (undecodable bytes in argv) instead of raising.
+        reconfigure = getattr(stream, "reconfigure", None)  # absent where a host replaced the stream (notebooks)
+        if reconfigure:
+            reconfigure(encoding="utf-8", errors="backslashreplace")
     for category in (FutureWarning, DeprecationWarning, UserWarning):
         warnings.filterwarnings("ignore", category=category)
     if not PROGRESS.handlers:

@@ -6,20 +6,23 @@ or the bare value when it has only one), so callers can switch protocols without
     from serving import client
     client.predict(["a gripping film"], model="sentiment", protocol="grpc")
     # [{"label": "positive", "class_id": 1, "probabilities": [0.1, 0.9]}]
+
+What the signature takes beyond one string input "text" (a causal LM's prompt and settings, a sentence pair's
+second text) is described by a TaskInput (components.core.warmup), e.g. `components.tasks.request(config)`.
 """
 import http.client
 import json
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import grpc
-import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from components.core.warmup import json_value, text_inputs
+from components.core.warmup import TaskInput
 from serving import rest_api
 
 DEFAULT_PORTS = {"rest": 8501, "grpc": 8500}
+TEXT_ONLY = TaskInput(example="")  # a signature that takes one string input, "text"
 
 
 class PredictError(RuntimeError):
@@ -47,14 +50,13 @@ class Client:
             self._stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
 
     def predict(self, texts: Sequence[str], model: str, signature_name: str = "serving_default",
-                version: Optional[int] = None, input_name: str = "text",
-                settings: Optional[Mapping[str, np.generic]] = None) -> List[Any]:
-        """`settings`: the signature's other inputs, one typed value sent with every text (e.g. a causal LM's
-        max_new_tokens, temperature, top_k, top_p, seed)."""
-        settings = settings or {}
+                version: Optional[int] = None, task_input: TaskInput = TEXT_ONLY,
+                pairs: Optional[Sequence[str]] = None) -> List[Any]:
+        """`task_input`: the signature's inputs (the text's name, settings sent with every text); `pairs`: the
+        second texts, one per text, when it takes sentence pairs."""
         if self.protocol == "rest":
-            return self._predict_rest(texts, model, signature_name, version, input_name, settings)
-        return self._predict_grpc(texts, model, signature_name, version, input_name, settings)
+            return self._predict_rest(task_input.instances(texts, pairs), model, signature_name, version)
+        return self._predict_grpc(task_input.inputs(texts, pairs), model, signature_name, version)
 
     def close(self) -> None:
         if self.protocol == "rest":
@@ -68,11 +70,9 @@ class Client:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _predict_rest(self, texts, model, signature_name, version, input_name, settings) -> List[Any]:
+    def _predict_rest(self, instances, model, signature_name, version) -> List[Any]:
         path = f"/v1/models/{model}" + (f"/versions/{version}" if version is not None else "") + ":predict"
-        shared = {name: json_value(value) for name, value in settings.items()}
-        body = json.dumps({"signature_name": signature_name,
-                           "instances": [{input_name: t, **shared} for t in texts]})
+        body = json.dumps({"signature_name": signature_name, "instances": instances})
         self._http.request("POST", path, body=body.encode("utf-8"), headers={"Content-Type": "application/json"})
         response = self._http.getresponse()
         reply = json.loads(response.read())
@@ -80,13 +80,13 @@ class Client:
             raise PredictError(reply.get("error", ""), response.status)
         return reply["predictions"]
 
-    def _predict_grpc(self, texts, model, signature_name, version, input_name, settings) -> List[Any]:
+    def _predict_grpc(self, inputs, model, signature_name, version) -> List[Any]:
         request = predict_pb2.PredictRequest()
         request.model_spec.name = model
         request.model_spec.signature_name = signature_name
         if version is not None:
             request.model_spec.version.value = version
-        for name, proto in text_inputs(texts, input_name, settings).items():
+        for name, proto in inputs.items():
             request.inputs[name].CopyFrom(proto)
         try:
             response = self._stub.Predict(request, timeout=self._timeout)
@@ -98,8 +98,8 @@ class Client:
 
 def predict(texts: Sequence[str], model: str, host: str = "127.0.0.1", port: Optional[int] = None,
             protocol: str = "rest", signature_name: str = "serving_default", version: Optional[int] = None,
-            timeout: float = 30.0, input_name: str = "text",
-            settings: Optional[Mapping[str, np.generic]] = None) -> List[Any]:
+            timeout: float = 30.0, task_input: TaskInput = TEXT_ONLY,
+            pairs: Optional[Sequence[str]] = None) -> List[Any]:
     """One call on a fresh connection; keep a Client for many."""
     with Client(host, port, protocol, timeout) as client:
-        return client.predict(texts, model, signature_name, version, input_name, settings)
+        return client.predict(texts, model, signature_name, version, task_input, pairs)

@@ -49,6 +49,7 @@ class DataConfig:
     train_spans: int = 1  # with {SPAN} in input_path (e.g. data/span-{SPAN}): train on the newest N spans
     text_column: str = "text"
     label_column: str = "label"
+    text_pair_column: str = ""  # classification of sentence pairs (NLI, paraphrase, question-passage): the 2nd text
     eval_percent: int = 20  # hash-bucketed share of rows held out for evaluation
     token_column_index: int = 0  # CoNLL files: the column of the words (negative counts from the end)
     tag_column_index: int = -1  # CoNLL files: the column of the tags
@@ -62,6 +63,8 @@ class DataConfig:
         _require(self.document_split in DOCUMENT_SPLITS, f"data.document_split must be one of {DOCUMENT_SPLITS}")
         _require(self.min_document_words >= 1, "data.min_document_words must be at least 1")
         _require(self.text_column != self.label_column, "data.text_column and data.label_column must differ")
+        _require(self.text_pair_column not in (self.text_column, self.label_column),
+                 "data.text_pair_column must differ from data.text_column and data.label_column (empty: one text)")
         _require(self.tag_scheme in TAG_SCHEMES, f"data.tag_scheme must be one of {TAG_SCHEMES}")
         _require(self.token_column_index != self.tag_column_index,
                  "data.token_column_index and data.tag_column_index must differ")
@@ -269,6 +272,8 @@ class Config:
             return  # a component's partial view: the whole config was checked where it was loaded
         _require(self.base_model.source == "none" or not self.schedule.warm_start,
                  "schedule.warm_start and base_model both choose the Trainer's base model: set one")
+        _require(not self.data.text_pair_column or self.tokenizer.max_seq_length >= 5,
+                 "tokenizer.max_seq_length must be at least 5 for sentence pairs ([CLS] a [SEP] b [SEP])")
         _require(self.base_model.pipeline_name != self.pipeline_name,
                  "base_model.pipeline_name names this pipeline; to continue from its own last model use "
                  "schedule.warm_start")

@@ -2,14 +2,14 @@
 evaluation, served request and preset. The pipeline, the runners, the TFX adapters and the server are shared.
 
 Adding a kind is adding a folder `components/tasks/<kind>/` whose `task.py` defines `TASK` and whose `request.py`
-defines `REQUEST` (README, "Adding a task kind"); the registry finds it (`components.core.config.TASKS` lists the
-folders). Kinds never import each other.
+defines `request(config)` (README, "Adding a task kind"); the registry finds it (`components.core.config.TASKS` lists
+the folders). Kinds never import each other.
 """
 import dataclasses
 import importlib
 from typing import Callable, Tuple
 
-from components.core.config import TASKS
+from components.core.config import TASKS, Config
 from components.core.warmup import TaskInput
 from components.nn.metrics.headline import Headline
 
@@ -21,7 +21,7 @@ class Task:
     export: Callable  # (model, tft_output, config, export_dir) -> None; writes the serving SavedModel
     eval_config: Callable  # (config, num_labels) -> tfma.EvalConfig; the Evaluator's metrics and push gate
     input_format: str  # which ExampleGen reads the data (components/text/readers FORMATS)
-    request: TaskInput  # what serving_default takes: `serve` prints it, the export records it as warm-up
+    request: Callable  # (config) -> TaskInput: what serving_default takes; `serve` prints it, the export records it
     headline: Headline  # the metric the Evaluator gates on; training keeps the epoch best at it
     takes_base_model: bool  # whether it can start from a pretrained backbone (base_model.*)
     transform_reads: Tuple[str, ...]  # the config sections `preprocess` reads: Transform is handed only these
@@ -33,9 +33,10 @@ def get(name: str) -> Task:
     return _module(name, "task").TASK
 
 
-def request(name: str) -> TaskInput:
-    """What the kind's served model takes, without importing its training code (for `serve` and `predict`)."""
-    return _module(name, "request").REQUEST
+def request(config: Config) -> TaskInput:
+    """What a model of `config.task` trained with `config` serves (e.g. one text or a sentence pair), without
+    importing the kind's training code (for `serve` and `predict`)."""
+    return _module(config.task, "request").request(config)
 
 
 def _module(name: str, part: str):

@@ -37,34 +37,35 @@ class CsvSummary:
         return f"{self.rows:,} rows in {files}; {len(top)} labels: {labels}{more}"
 
 
-def check_csv(path: str, text_column: str, label_column: str, min_rows: int = MIN_ROWS) -> CsvSummary:
-    """Validates a CSV file, or the *.csv files of a directory, and counts rows per label."""
+def check_csv(path: str, text_column: str, label_column: str, min_rows: int = MIN_ROWS,
+              pair_column: str = "") -> CsvSummary:
+    """Validates a CSV file, or the *.csv files of a directory, and counts rows per label. `pair_column`: the
+    column of each sentence pair's second text, which must then be present and non-empty too."""
     files = _csv_files(path)
     header, first_file = None, files[0]
     problems = _Problems()
     labels: collections.Counter = collections.Counter()
+    required = {"text": text_column, "label": label_column, **({"text pair": pair_column} if pair_column else {})}
     for name in files:
         with open(name, "rb") as f:
-            file_header = _read_header(name, f, text_column, label_column)
+            file_header = _read_header(name, f, required)
             if header is None:
                 header = file_header
             elif file_header != header:
                 raise UserError(f"{name} has columns {file_header} but {first_file} has {header}",
                                 hint="all CSV files of one input must share the same header line")
-            text_i, label_i = header.index(text_column), header.index(label_column)
+            indexes = {role: header.index(column) for role, column in required.items()}
             for line_no, fields in _records(name, f):
                 where = f"{name}:{line_no}"
                 if len(fields) != len(header):
                     problems.add(f"wrong number of fields (the header has {len(header)})",
                                  f"{where} (got {len(fields)})")
                     continue
-                text_ok, label_ok = fields[text_i].strip(), fields[label_i].strip()
-                if not text_ok:
-                    problems.add(f"empty text in column {text_column!r}", where)
-                if not label_ok:
-                    problems.add(f"empty label in column {label_column!r}", where)
-                if text_ok and label_ok:
-                    labels[fields[label_i]] += 1
+                empty = [role for role, i in indexes.items() if not fields[i].strip()]
+                for role in empty:
+                    problems.add(f"empty {role} in column {required[role]!r}", where)
+                if not empty:
+                    labels[fields[indexes["label"]]] += 1
     problems.raise_if_any()
     rows = sum(labels.values())
     if rows < min_rows:
@@ -93,12 +94,13 @@ def input_files(path: str, pattern: str, hint: str) -> List[str]:
     return [path]
 
 
-def _read_header(name: str, f: BinaryIO, text_column: str, label_column: str) -> List[str]:
-    """The column names exactly as CsvExampleGen takes them: the first line, stripped, split on commas."""
+def _read_header(name: str, f: BinaryIO, required: Dict[str, str]) -> List[str]:
+    """The column names exactly as CsvExampleGen takes them: the first line, stripped, split on commas.
+    `required`: role ("text", "label", "text pair") -> the column that must be there."""
     raw = f.readline()
     if not raw.strip():
         raise UserError(f"{name} has no header line (the first line is empty)",
-                        hint=f"the first line must name the columns, e.g. {text_column},{label_column}")
+                        hint=f"the first line must name the columns, e.g. {','.join(required.values())}")
     if raw.startswith(codecs.BOM_UTF8):
         raise UserError(f"{name} starts with a byte-order mark, which TFX would read as part of the first column name",
                         hint="save the file as UTF-8 without BOM")
@@ -107,13 +109,14 @@ def _read_header(name: str, f: BinaryIO, text_column: str, label_column: str) ->
         raise UserError(f"{name}:1: the header {line!r} quotes column names; TFX splits the header on commas only",
                         hint="write the column names without quotes and without commas")
     columns = line.split(",")
-    missing = [c for c in (text_column, label_column) if c not in columns]
+    missing = [c for c in required.values() if c not in columns]
     if missing:
+        expected = ", ".join(f"{column!r} ({role})" for role, column in required.items())
+        keys = " ".join(f"--set data.{role.replace(' ', '_')}_column=<name>" for role in required)
+        separator = " (the file must be comma-separated)" if len(columns) == 1 else ""
         raise UserError(
-            f"{name}: columns found {columns}, expected {text_column!r} (text) and {label_column!r} (label); "
-            f"missing {missing}. The first line must be a header naming the columns",
-            hint="name your columns with --set data.text_column=<name> --set data.label_column=<name>"
-                 + (" (the file must be comma-separated)" if len(columns) == 1 else ""))
+            f"{name}: columns found {columns}, expected {expected}; missing {missing}. The first line must be a "
+            "header naming the columns", hint=f"name your columns with {keys}{separator}")
     return columns
 
 
@@ -180,4 +183,4 @@ class _Problems:
 
 def check_data_csv(path: str, data) -> CsvSummary:
     """The CSV check with the columns a DataConfig names (the signature every input format's check shares)."""
-    return check_csv(path, data.text_column, data.label_column)
+    return check_csv(path, data.text_column, data.label_column, pair_column=data.text_pair_column)

@@ -20,4 +20,4 @@ def run_fn(fn_args) -> None:
     # Under multi-worker every worker runs this; only the chief's export is the Trainer's output.
     export_dir = fn_args.serving_model_dir if loop.is_chief(config) else tempfile.mkdtemp(prefix="worker-export-")
     task.export(model, tft_output, config, export_dir)
-    write_warmup_requests(export_dir, task.request)  # traced before the first real request
+    write_warmup_requests(export_dir, task.request(config))  # traced before the first real request

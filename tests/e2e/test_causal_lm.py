@@ -52,6 +52,7 @@ def test_pushed_model_generates_text_over_rest_and_grpc(run):
     import tensorflow as tf
 
     from components import tasks
+    from components.core import config as config_lib
     from components.tasks.causal_lm.request import GENERATION
     from serving import client, server
 
@@ -68,9 +69,10 @@ def test_pushed_model_generates_text_over_rest_and_grpc(run):
     try:  # per-row settings in "instances"; one setting for the whole batch in "inputs"
         rows = predict({"instances": [greedy, dict(greedy, prompt="", temperature=0.8, top_k=5, seed=3)]})
         columns = predict({"inputs": dict(greedy, prompt=["The cat sat"])})
-        printed = predict(json.loads(tasks.request("causal_lm").curl_body()))  # what `serve` tells a user to send
+        task_input = tasks.request(config_lib.load("causal_lm"))
+        printed = predict(json.loads(task_input.curl_body()))  # what `serve` tells a user to send
         asked = {protocol: client.predict(["the dog", "a bird"], "story_lm", port=port, protocol=protocol,
-                                          input_name="prompt", settings=tasks.request("causal_lm").settings)
+                                          task_input=task_input)
                  for protocol, port in (("rest", srv.port), ("grpc", srv.grpc_port))}  # what `predict --text` sends
     finally:
         srv.shutdown()

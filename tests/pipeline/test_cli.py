@@ -50,6 +50,12 @@ def test_serve_without_a_pushed_model(tmp_path):
     _assert_user_error(_cli("serve", f"--workdir={tmp_path}", cwd=tmp_path), "no pushed model", "run")
 
 
+def test_predict_for_a_pair_model_needs_one_text_pair_per_text(tmp_path):
+    result = _cli("predict", "--set=data.text_pair_column=hypothesis", "--text=a", "--text_pair=b", "--text=c",
+                  cwd=tmp_path)
+    _assert_user_error(result, "one text_pair per text (got 2 texts and 1 text_pairs)", "--text_pair=")
+
+
 @pytest.mark.parametrize("bad", ["\xff\xfe broken bytes", "   "])
 def test_bad_text_rows_name_the_line(tmp_path, bad):
     rows = list(sentiment_rows(40))

@@ -7,6 +7,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
 from components import tasks
+from components.core import config as config_lib
 from components.core.warmup import WARMUP_FILE, write_warmup_requests
 from serving import warmup
 from serving.errors import ServingError
@@ -38,7 +39,8 @@ def _registry_state(tmp_path):
 
 
 def test_the_exported_requests_are_replayed_on_load(tmp_path, version_dir):
-    path = write_warmup_requests(version_dir, tasks.request("classification"), ["a film", "another film", "é"])
+    path = write_warmup_requests(version_dir, tasks.request(config_lib.load("classification")),
+                                 ["a film", "another film", "é"])
     assert path == os.path.join(version_dir, "assets.extra", "tf_serving_warmup_requests")
     assert warmup.warm_up(LoadedModel(MODEL, 1, version_dir)) == 3
     assert _registry_state(tmp_path).state is State.AVAILABLE

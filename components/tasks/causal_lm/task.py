@@ -2,12 +2,12 @@
 from components.nn.metrics.lm_eval_config import PERPLEXITY, build_lm_eval_config
 from components.tasks import Task
 from components.tasks.causal_lm import export, preprocess, train
-from components.tasks.causal_lm.request import REQUEST
+from components.tasks.causal_lm.request import request
 from components.text.readers import TEXT
 
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=build_lm_eval_config,
-    input_format=TEXT, request=REQUEST, headline=PERPLEXITY,
+    input_format=TEXT, request=request, headline=PERPLEXITY,
     transform_reads=("tokenizer",),
     takes_base_model=False,
     trainer_reads=("tokenizer", "model", "training"))

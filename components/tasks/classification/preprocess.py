@@ -1,4 +1,7 @@
-"""Transform for the classifier: text -> word pieces (learned or the base model's vocabulary); label -> its id."""
+"""Transform for the classifier: text (and its pair) -> word pieces (learned or the base model's vocabulary);
+label -> its id."""
+import tensorflow as tf
+
 from components.core import features
 from components.core.config import Config
 from components.nn import base_vocabulary
@@ -7,8 +10,13 @@ from components.text.columns import strings
 
 
 def preprocess(inputs: dict, config: Config) -> dict:
-    """Outputs token_ids, padding_mask, segment_ids (int64 [max_seq_length]) and label_id (int64 [])."""
+    """Outputs token_ids, padding_mask, segment_ids (int64 [max_seq_length]) and label_id (int64 []).
+
+    With data.text_pair_column each row is a sentence pair, [CLS] text [SEP] pair [SEP], and the vocabulary is
+    learned from both columns."""
     texts = strings(inputs[config.data.text_column])
-    outputs = base_vocabulary.encoder(texts, config).encode(texts)
+    pairs = strings(inputs[config.data.text_pair_column]) if config.data.text_pair_column else None
+    every_text = texts if pairs is None else tf.concat([texts, pairs], axis=0)
+    outputs = base_vocabulary.encoder(every_text, config).encode(texts, pairs)
     outputs[features.LABEL_ID] = labels.label_ids(strings(inputs[config.data.label_column]))
     return outputs

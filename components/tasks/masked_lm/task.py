@@ -1,12 +1,12 @@
 """The masked_lm kind's entry in the task registry: what each of its parts is."""
 from components.tasks import Task
 from components.tasks.masked_lm import evaluation, export, preprocess, train
-from components.tasks.masked_lm.request import REQUEST
+from components.tasks.masked_lm.request import request
 from components.text.readers import TEXT
 
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
-    input_format=TEXT, request=REQUEST, headline=evaluation.HEADLINE,
+    input_format=TEXT, request=request, headline=evaluation.HEADLINE,
     transform_reads=("tokenizer",),
     takes_base_model=False,
     trainer_reads=("tokenizer", "model", "training", "pretraining"))

@@ -1,4 +1,7 @@
 """What a served token_classification model's serving_default takes, with an example (light: `serve` imports it)."""
+from components.core.config import Config
 from components.core.warmup import TaskInput
 
-REQUEST = TaskInput("Yesterday Zoë flew to São Paulo with José Ruiz.")
+def request(config: Config) -> TaskInput:
+    """The same whatever the config."""
+    return TaskInput("Yesterday Zoë flew to São Paulo with José Ruiz.")

@@ -2,15 +2,16 @@
 
 One set of ops everywhere: Transform, benchmarks and (through the Transform graph) serving all run
 FastBertNormalizer (lowercase + NFD + accent strip when asked) then FastWordpieceTokenizer (split on whitespace and
-punctuation, then greedy longest-match WordPiece). The learner splits words with the same two ops (`split_words`),
-so the vocabulary is learned on exactly the words the encoder will see.
+punctuation, and around every CJK ideograph as BERT does for Chinese, then greedy longest-match WordPiece). The
+learner splits words with the same two ops (`split_words`), so the vocabulary is learned on exactly the words the
+encoder will see.
 
 FastWordpieceTokenizer needs its vocabulary compiled into a flatbuffer model; `compile_vocabulary` does that in
 Python, and `Encoder` also takes the compiled model as a scalar tf.string tensor (as Transform reads it from its
 asset).
 """
 import os
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import tensorflow as tf
 import tensorflow_text as text
@@ -92,11 +93,12 @@ def _substrings(texts: tf.Tensor, starts: tf.RaggedTensor, ends: tf.RaggedTensor
 
 
 class Encoder:
-    """texts [B] -> {token_ids, padding_mask, segment_ids}: int64 [B, max_seq_length] each.
+    """texts [B] (and pairs [B]) -> {token_ids, padding_mask, segment_ids}: int64 [B, max_seq_length] each.
 
-    Layout: [CLS] wordpieces [SEP], wordpieces truncated so [SEP] always fits, then [PAD]=0 up to max_seq_length.
-    padding_mask is 1 on real tokens and 0 on padding; segment_ids are all 0 (one segment). int64 because that is
-    what Transform writes as FixedLenFeature; keras-hub backbones accept it as is.
+    Layout: [CLS] wordpieces [SEP] (pair wordpieces [SEP]), truncated as `model_inputs` says, then [PAD]=0 up to
+    max_seq_length. padding_mask is 1 on real tokens and 0 on padding; segment_ids are 0 on the first text and its
+    [CLS]/[SEP], 1 on the pair and its [SEP]. int64 because that is what Transform writes as FixedLenFeature;
+    keras-hub backbones accept it as is.
     """
 
     def __init__(self, model: Union[bytes, tf.Tensor], lowercase: bool, max_seq_length: int):
@@ -110,8 +112,10 @@ class Encoder:
     def from_vocabulary(cls, vocab: Union[str, Sequence[str]], lowercase: bool, max_seq_length: int) -> "Encoder":
         return cls(compile_vocabulary(vocab), lowercase, max_seq_length)
 
-    def encode(self, texts: tf.Tensor) -> Dict[str, tf.Tensor]:
-        return model_inputs(self.wordpieces(texts)[:, :self._max_seq_length - 2], self._max_seq_length)
+    def encode(self, texts: tf.Tensor, pairs: Optional[tf.Tensor] = None) -> Dict[str, tf.Tensor]:
+        """`pairs` [B]: the second text of each sentence pair (NLI's hypothesis, a question's passage)."""
+        segments = [texts] if pairs is None else [texts, pairs]
+        return model_inputs([self.wordpieces(segment) for segment in segments], self._max_seq_length)
 
     def wordpieces(self, texts) -> tf.RaggedTensor:
         """Word-piece ids, one ragged dimension more than `texts`: [B] -> [B, (P)], words [B, (W)] -> [B, (W), (P)]."""
@@ -120,10 +124,15 @@ class Encoder:
 
 def model_inputs(wordpieces: Union[tf.RaggedTensor, Sequence[tf.RaggedTensor]], max_seq_length: int
                  ) -> Dict[str, tf.Tensor]:
-    """[B, (pieces)] ids, at most max_seq_length - 2 per row -> the Encoder's outputs: [CLS] pieces [SEP] [PAD]...
+    """[B, (pieces)] ids -> the Encoder's outputs: [CLS] pieces [SEP] [PAD]...
 
-    A list of segments [A, B] packs pairs, [CLS] A [SEP] B [SEP], with segment_ids 0 on A and 1 on B."""
+    A list of segments [A, B] packs pairs, [CLS] A [SEP] B [SEP], with segment_ids 0 on A and 1 on B.
+    Truncation is BERT's (`truncate_seq_pair`: drop the last piece of the longer segment until the pair fits, A
+    keeping the extra piece on a tie), which is what a round-robin allocation of the budget gives: a short segment
+    stays whole and the long one gets the rest. A single segment keeps its first max_seq_length - 2 pieces.
+    """
     segments = list(wordpieces) if isinstance(wordpieces, (list, tuple)) else [wordpieces]
+    segments = text.RoundRobinTrimmer(max_seq_length - len(segments) - 1).trim(segments)
     ids, segments = text.combine_segments(segments, start_of_sequence_id=CLS_ID, end_of_segment_id=SEP_ID)
     token_ids, padding_mask = text.pad_model_inputs(ids, max_seq_length, pad_value=PAD_ID)
     segment_ids, _ = text.pad_model_inputs(segments, max_seq_length, pad_value=0)

@@ -41,11 +41,18 @@ def test_int_is_accepted_where_float_is_expected():
     ("model.bio_constraints=true", "model.bio_constraints needs model.head=crf"),
     ("data.tag_column_index=0", "data.token_column_index and data.tag_column_index must differ"),
     ("evaluation.min_entity_f1=1.5", "evaluation.min_entity_f1 must be in [0, 1]"),
+    ("data.text_pair_column=label", "data.text_pair_column must differ from data.text_column and data.label_column"),
 ])
 def test_bad_overrides_name_the_key(override, fragment):
     with pytest.raises(UserError, match=None) as error:
         config_lib.load(None, [override])
     assert fragment in str(error.value)
+
+
+def test_sentence_pairs_need_room_for_both_texts():
+    assert config_lib.load(None, ["data.text_pair_column=hypothesis"]).data.text_pair_column == "hypothesis"
+    with pytest.raises(UserError, match="tokenizer.max_seq_length must be at least 5 for sentence pairs"):
+        config_lib.load(None, ["data.text_pair_column=hypothesis", "tokenizer.max_seq_length=4"])
 
 
 def test_malformed_yaml_names_the_file(tmp_path):

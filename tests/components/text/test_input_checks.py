@@ -163,3 +163,36 @@ def test_tfx_reads_the_tricky_files_the_same_way(tmp_path):
     tfx_rows = [[cell.decode() for cell in cells] for cells in records if cells]
     assert tfx_rows[:2] == [['two\nlines, "quoted"', "pos"], ["plain", "neg"]]
     assert len(tfx_rows) == check_csv(path, "text", "label").rows == 14
+
+
+PAIR_ROWS = "".join(f"premise {i},hypothesis {i},{'yes' if i % 2 else 'no'}\n" for i in range(12))
+
+
+def test_sentence_pairs_are_counted_by_label(tmp_path):
+    path = write(tmp_path, "pairs.csv", "premise,hypothesis,label\n" + PAIR_ROWS)
+    summary = check_csv(path, "premise", "label", pair_column="hypothesis")
+    assert summary.rows == 12 and summary.label_counts == {"no": 6, "yes": 6}
+
+
+def test_a_missing_pair_column_names_it_and_its_key(tmp_path):
+    path = write(tmp_path, "pairs.csv", "premise,label\n" + GOOD_ROWS)
+    with pytest.raises(UserError) as info:
+        check_csv(path, "premise", "label", pair_column="hypothesis")
+    message = str(info.value)
+    assert "pairs.csv" in message and "'hypothesis' (text pair)" in message and "missing ['hypothesis']" in message
+    assert "data.text_pair_column=" in message
+
+
+def test_an_empty_second_text_names_file_line_and_column(tmp_path):
+    path = write(tmp_path, "pairs.csv", "premise,hypothesis,label\n" + PAIR_ROWS + "a premise, ,yes\n,,no\n")
+    with pytest.raises(UserError) as info:
+        check_csv(path, "premise", "label", pair_column="hypothesis")
+    message = str(info.value)
+    assert f"empty text pair in column 'hypothesis': 2 rows: {path}:14, {path}:15" in message
+    assert f"empty text in column 'premise': 1 row: {path}:15" in message
+
+
+def test_chinese_text_and_labels_are_counted_and_described_as_written(tmp_path):
+    rows = "".join(f"第{i}句话很好看,{'正面' if i % 3 else '负面'}\n" for i in range(12))
+    summary = check_csv(write(tmp_path, "中文.csv", "text,label\n" + rows), "text", "label")
+    assert summary.describe() == "12 rows in 1 file; 2 labels: 正面 8 (67%), 负面 4 (33%)"

@@ -67,3 +67,47 @@ def test_split_words_matches_the_encoders_word_boundaries():
     assert words.to_list() == [[b"hello", b",", b"world", b"!", b"don", b"'", b"t"], []]
     cased = tokenizer.split_words(tf.constant(["Héllo"]), lowercase=False)
     assert cased.to_list() == [["Héllo".encode("utf-8")]]
+
+
+# Chinese is split into one word per ideograph before WordPiece, as BERT's tokenizer does (its _tokenize_chinese_chars),
+# while Latin letters, digits and kana stay whole words; lowercasing also case-folds full-width forms ("，" -> ",").
+CHINESE_VOCAB = list(features.SPECIAL_TOKENS) + [
+    "我", "爱", "模", "型", "年", "了", "次", "北", "京", "be", "##rt", "20", "##24", "3", ",", "。", "!"]
+
+
+def _chinese(ids):
+    return [[CHINESE_VOCAB[i] for i in row if i] for row in ids.numpy().tolist()]
+
+
+def test_chinese_is_split_into_characters_before_wordpiece():
+    encoder = tokenizer.Encoder.from_vocabulary(CHINESE_VOCAB, lowercase=True, max_seq_length=20)
+    encoded = encoder.encode(tf.constant(["我爱BERT模型，2024年用了3次。", "北京！ かな"]))
+    assert encoded[features.TOKEN_IDS].numpy().tolist()[0] == [
+        2, 5, 6, 14, 15, 7, 8, 19, 16, 17, 9, 1, 10, 18, 11, 20, 3, 0, 0, 0]
+    assert _chinese(encoded[features.TOKEN_IDS]) == [
+        ["[CLS]", "我", "爱", "be", "##rt", "模", "型", ",", "20", "##24", "年", "[UNK]", "了", "3", "次", "。", "[SEP]"],
+        ["[CLS]", "北", "京", "!", "[UNK]", "[SEP]"]]  # full-width "！" folds to "!"; "かな" is one (unknown) word
+
+
+def test_a_pair_is_cls_a_sep_b_sep_with_segment_ids():
+    encoder = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=True, max_seq_length=10)
+    encoded = encoder.encode(tf.constant(["The movie", "great"]), tf.constant(["was bad", ""]))
+    assert encoded[features.TOKEN_IDS].numpy().tolist() == [[2, 5, 6, 3, 7, 9, 3, 0, 0, 0],
+                                                             [2, 8, 3, 3, 0, 0, 0, 0, 0, 0]]
+    assert encoded[features.SEGMENT_IDS].numpy().tolist() == [[0, 0, 0, 0, 1, 1, 1, 0, 0, 0],
+                                                               [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]]
+    assert encoded[features.PADDING_MASK].numpy().tolist() == [[1] * 7 + [0] * 3, [1] * 4 + [0] * 6]
+
+
+@pytest.mark.parametrize("first, second, kept", [
+    ("the movie was great", "bad", ([5, 6, 7], [9])),  # the short segment stays whole, the long one is cut
+    ("bad", "the movie was great", ([9], [5, 6, 7])),
+    ("the movie was great", "a bad film play", ([5, 6], [19, 9])),  # both long: the budget is shared, A first
+    ("the movie was", "a bad film play", ([5, 6], [19, 9])),
+])
+def test_a_pair_is_truncated_longest_first_as_bert_does(first, second, kept):
+    encoded = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=True, max_seq_length=7).encode(
+        tf.constant([first]), tf.constant([second]))
+    a, b = kept
+    assert encoded[features.TOKEN_IDS].numpy().tolist() == [[2, *a, 3, *b, 3]]
+    assert encoded[features.SEGMENT_IDS].numpy().tolist() == [[0] * (len(a) + 2) + [1] * (len(b) + 1)]
