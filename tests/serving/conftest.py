@@ -1,8 +1,7 @@
 """Real tiny SavedModels pushed the way the Pusher lays them out, and servers running in a thread."""
-import contextlib
+import functools
 import os
 import shutil
-import threading
 import time
 
 import grpc
@@ -10,7 +9,7 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
-from serving import server as server_lib
+from tests import servers
 
 MODEL = "toy"
 MAX_BODY = 4096
@@ -94,20 +93,7 @@ def running():
     """running(serving_root, **make_server_kwargs) -> context manager yielding a started ModelServer (REST and gRPC
     on free ports)."""
 
-    @contextlib.contextmanager
-    def _running(serving_root=None, **kwargs):
-        if "model_config_file" not in kwargs:
-            kwargs.update(serving_root=str(serving_root), model_name=MODEL)
-        server = server_lib.make_server(port=0, grpc_port=0, **kwargs)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield server
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-
-    return _running
+    return functools.partial(servers.running, model_name=MODEL)
 
 
 @pytest.fixture(scope="session")

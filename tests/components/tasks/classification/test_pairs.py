@@ -3,7 +3,6 @@ ids, a vocabulary learned from both columns, serving_default on two raw strings,
 the export records as warm-up and `predict --text --text_pair` sends over REST and gRPC."""
 import json
 import shutil
-import threading
 import urllib.request
 
 import numpy as np
@@ -16,7 +15,7 @@ from components.core import features
 from components.core.warmup import write_warmup_requests
 from components.tasks.classification import export as export_classifier
 from pipeline import predict
-from serving import server as server_lib
+from tests import servers
 from tests.components.tasks.beam import analyze_and_transform, batch, trainer_view
 from tests.components.tasks.classification.tiny import tiny_classifier
 
@@ -102,12 +101,8 @@ def served(exported, tmp_path_factory):
     _, export_dir = exported
     root = tmp_path_factory.mktemp("serving")
     shutil.copytree(export_dir, root / MODEL / "1")
-    server = server_lib.make_server(str(root), MODEL, port=0, grpc_port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    thread.join(timeout=10)
+    with servers.running(root, MODEL) as server:
+        yield server
 
 
 def test_the_printed_curl_body_is_answered(served):

@@ -3,7 +3,6 @@ tagger whose tags are known, then the raw unsegmented text served: entity offset
 entities JSON, the server's REST answer and `predict`'s lines all carry Chinese as UTF-8, never \\u-escaped."""
 import json
 import shutil
-import threading
 import urllib.request
 
 import keras
@@ -16,7 +15,7 @@ from components.core import features
 from components.tasks.token_classification import export as export_entities
 from components.tasks.token_classification.model import build_token_classifier
 from pipeline import predict
-from serving import server as server_lib
+from tests import servers
 from tests.components.tasks.beam import analyze_and_transform, trainer_view
 
 L = 16
@@ -89,12 +88,8 @@ def test_entities_of_raw_unsegmented_text_slice_it_and_stay_unescaped(exported):
 def served(exported, tmp_path_factory):
     root = tmp_path_factory.mktemp("serving")
     shutil.copytree(exported, root / MODEL / "1")
-    server = server_lib.make_server(str(root), MODEL, port=0, grpc_port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    thread.join(timeout=10)
+    with servers.running(root, MODEL) as server:
+        yield server
 
 
 def test_the_rest_answer_is_utf8_json_without_escapes(served):
