@@ -13,7 +13,8 @@ from components.training import loop
 from components.training.checkpoints import Checkpoints
 from tests.training import helpers
 
-PLANNED = {"epochs": 6, "batch_size": 8, "checkpoint_every_steps": 5, "early_stopping_patience": 0}  # 6 x 8 steps
+PLANNED = {"epochs": 6, "batch_size": 8, "checkpoint_every_steps": 5, "early_stopping_patience": 0,  # 6 x 8 steps
+           "model": {"dropout": 0.1}}  # dropout: the resumed run must also draw the masks the whole run draws
 KILLED_AT = 10  # a periodic checkpoint in the middle of epoch 2
 HANG_GUARD_S = 300  # only ends a hung wait: reaching step 10 takes seconds, and speed cannot change where it stops
 
