@@ -7,6 +7,7 @@ import time
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from components.training import loop
@@ -27,22 +28,19 @@ def test_fit_plan_finishes_an_interrupted_epoch_first():
     assert loop.fit_plan(24, 8, 3) == []
 
 
-def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, start):
     """The worker parks right after step 10 (see train_worker), so the kill lands there however fast the machine is:
     the rerun resumes from exactly that checkpoint, and ends where an uninterrupted run of the same plan ends."""
-    whole = _start(tmp_path, "whole")  # meanwhile, uninterrupted
+    whole = start("whole")  # meanwhile, uninterrupted
     paused, index = tmp_path / "paused", tmp_path / "logs" / "0" / "checkpoints" / "latest"
-    victim = _start(tmp_path, "logs", TEST_PAUSE_AT_STEP=str(KILLED_AT), TEST_PAUSE_FILE=str(paused))
-    try:
-        deadline = time.monotonic() + HANG_GUARD_S
-        while not (paused.exists() and _latest_checkpoint(index) == KILLED_AT):
-            assert victim.poll() is None, (tmp_path / "logs.log").read_text()[-5000:]
-            assert time.monotonic() < deadline, f"not parked at step {KILLED_AT} after {HANG_GUARD_S}s (a hang)"
-            time.sleep(0.1)
-    finally:
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
-    assert victim.returncode == -signal.SIGKILL
+    victim = start("logs", TEST_PAUSE_AT_STEP=str(KILLED_AT), TEST_PAUSE_FILE=str(paused))
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not (paused.exists() and _latest_checkpoint(index) == KILLED_AT):
+        assert victim.poll() is None, (tmp_path / "logs.log").read_text()[-5000:]
+        assert time.monotonic() < deadline, f"not parked at step {KILLED_AT} after {HANG_GUARD_S}s (a hang)"
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    assert victim.wait() == -signal.SIGKILL
 
     log = helpers.run_worker(tmp_path / "logs", tmp_path / "logs", json.dumps(PLANNED))
     assert f"resuming from the checkpoint at step {KILLED_AT} of 48" in log
@@ -54,16 +52,28 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     whole_steps, expected = helpers.load(tmp_path / "whole-0.npz")
     assert whole_steps == 48
     assert len(resumed) == len(expected) and all(np.isfinite(w).all() for w in expected)
-    for r, w in zip(resumed, expected):  # the same batches in the same order, the same optimizer state
+    for r, w in zip(resumed, expected):  # the same batches in the same order, the same optimizer state and seeds
         np.testing.assert_allclose(r, w, rtol=1e-6, atol=1e-7)
 
 
-def _start(tmp_path, name: str, **env) -> subprocess.Popen:
-    """A worker running PLANNED with its log dir and outputs named `name` under tmp_path, logging to name.log."""
-    with open(tmp_path / f"{name}.log", "w") as log:
-        return subprocess.Popen(helpers.worker_command(tmp_path / name, tmp_path / name, json.dumps(PLANNED)),
-                                cwd=helpers.ROOT, env=helpers.worker_env(**env), stdout=subprocess.DEVNULL,
-                                stderr=log)
+@pytest.fixture
+def start(tmp_path):
+    """start(name, **env) runs PLANNED in a worker with its log dir and outputs named `name` under tmp_path, logging
+    to name.log; what is still running when the test ends is killed."""
+    started = []
+
+    def _start(name: str, **env) -> subprocess.Popen:
+        with open(tmp_path / f"{name}.log", "w") as log:
+            started.append(subprocess.Popen(
+                helpers.worker_command(tmp_path / name, tmp_path / name, json.dumps(PLANNED)), cwd=helpers.ROOT,
+                env=helpers.worker_env(**env), stdout=subprocess.DEVNULL, stderr=log))
+        return started[-1]
+
+    yield _start
+    for worker in started:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
 
 
 def _latest_checkpoint(directory) -> int:
