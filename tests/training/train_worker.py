@@ -6,8 +6,8 @@ Each JSON is one run (in order, in this process); run i writes its weights and t
 OUT_PREFIX-i.npz. Environment: TEST_LOGICAL_CPUS=n splits the CPU into n devices (MirroredStrategy replicas);
 TEST_PAUSE_AT_STEP=n with TEST_PAUSE_FILE=path parks the first run after its n-th optimizer step: the input pipeline
 creates `path` and never hands over the batch of step n + 1, so the run cannot get past step n however fast it is,
-and a test kills it there (the checkpoint of step n is written before the pause takes hold, when n is a
-checkpoint step; the test waits for both).
+and a test kills it there. The pipeline reads ahead, so `path` can appear before step n ends: a test that needs step
+n's checkpoint waits for that too.
 """
 import dataclasses
 import json
