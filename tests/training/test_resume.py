@@ -17,7 +17,6 @@ from tests.training import helpers
 PLANNED = {"epochs": 6, "batch_size": 8, "checkpoint_every_steps": 5, "early_stopping_patience": 0,  # 6 x 8 steps
            "model": {"dropout": 0.1}}  # dropout: the resumed run must also draw the masks the whole run draws
 KILLED_AT = 10  # a periodic checkpoint in the middle of epoch 2
-HANG_GUARD_S = 300  # only ends a hung wait: reaching step 10 takes seconds, and speed cannot change where it stops
 
 
 def test_fit_plan_finishes_an_interrupted_epoch_first():
@@ -34,10 +33,10 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, start):
     whole = start("whole")  # meanwhile, uninterrupted
     paused, index = tmp_path / "paused", tmp_path / "logs" / "0" / "checkpoints" / "latest"
     victim = start("logs", TEST_PAUSE_AT_STEP=str(KILLED_AT), TEST_PAUSE_FILE=str(paused))
-    deadline = time.monotonic() + HANG_GUARD_S
+    deadline = time.monotonic() + helpers.HANG_GUARD_S
     while not (paused.exists() and _latest_checkpoint(index) == KILLED_AT):
         assert victim.poll() is None, (tmp_path / "logs.log").read_text()[-5000:]
-        assert time.monotonic() < deadline, f"not parked at step {KILLED_AT} after {HANG_GUARD_S}s (a hang)"
+        assert time.monotonic() < deadline, f"not parked at step {KILLED_AT} after {helpers.HANG_GUARD_S}s (a hang)"
         time.sleep(0.1)
     victim.send_signal(signal.SIGKILL)
     assert victim.wait() == -signal.SIGKILL
@@ -48,7 +47,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, start):
     assert steps == 48  # optimizer updates over both processes: the plan, not the plan + the replayed part
     assert not (tmp_path / "logs" / "0" / "checkpoints").exists()  # a finished run leaves nothing to resume
 
-    assert whole.wait(timeout=HANG_GUARD_S) == 0, (tmp_path / "whole.log").read_text()[-5000:]
+    assert whole.wait(timeout=helpers.HANG_GUARD_S) == 0, (tmp_path / "whole.log").read_text()[-5000:]
     whole_steps, expected = helpers.load(tmp_path / "whole-0.npz")
     assert whole_steps == 48
     assert len(resumed) == len(expected) and all(np.isfinite(w).all() for w in expected)
