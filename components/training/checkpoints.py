@@ -1,8 +1,9 @@
 """Resumable training state under the Trainer's model_run dir: where a killed run picks up, and the best weights.
 
-`latest` holds the model with its optimizer (step counter included), the number of optimizer steps done and the
-early-stopping state; `best` holds the weights of the best eval epoch. TF writes each checkpoint's files first and
-then swaps the small `checkpoint` index file, so a kill mid-save leaves the previous checkpoint in force.
+`latest` holds the model with its optimizer (step counter included), its random seeds' state (so that a resumed run
+draws the dropout masks an uninterrupted run would), the number of optimizer steps done and the early-stopping state;
+`best` holds the weights of the best eval epoch. TF writes each checkpoint's files first and then swaps the small
+`checkpoint` index file, so a kill mid-save leaves the previous checkpoint in force.
 
 Multi-worker: every worker saves (saving can need all of them), but only the chief into `directory`; the others
 write to scratch space that they delete. All workers restore from `directory`, which must be shared storage
@@ -24,7 +25,9 @@ class Checkpoints:
         self.is_chief = is_chief
         self._write_root = directory if is_chief else tempfile.mkdtemp(prefix="worker-checkpoints-")
         self.steps_done = tf.Variable(0, dtype=tf.int64, trainable=False, name="steps_done")
-        self._latest = tf.train.Checkpoint(model=model, steps_done=self.steps_done, **state)
+        weights = {id(w) for w in model.weights}
+        seeds = [v for v in model.variables if id(v) not in weights]  # the SeedGenerators' states (dropout)
+        self._latest = tf.train.Checkpoint(model=model, steps_done=self.steps_done, seeds=seeds, **state)
         self._best = tf.train.Checkpoint(weights=model.weights)
         self._latest_writer = tf.train.CheckpointManager(self._latest, self._path("latest"), max_to_keep=1)
         self._best_writer = tf.train.CheckpointManager(self._best, self._path("best"), max_to_keep=1)

@@ -44,7 +44,10 @@ class Fit:
 def fit(config: Config, task: Fit, log_dir: str) -> keras.Model:
     """Fits with early stopping on the eval split; returns the model holding the best epoch's weights.
 
-    A run killed midway resumes from its latest checkpoint under `log_dir` when run again with the same config.
+    A run killed midway resumes from its latest checkpoint under `log_dir` when run again with the same config, and
+    reads on from the batch it stopped at: it ends with an uninterrupted run's weights when `task.train` yields the same
+    stream each time it is iterated. A dataset that reshuffles each iteration does not (tf.data draws new seeds for
+    each iterator, and each fit() makes one): epochs after the resumed one see another, equally seeded, order.
     Steps are optimizer updates: with accumulation_steps k, each consumes k batches of batch_size.
     """
     training = config.training
@@ -99,8 +102,11 @@ def _fit_to_the_end(model, task: Fit, training, steps_per_epoch: int, done: int,
     for first_epoch, end_epoch, steps in fit_plan(done, steps_per_epoch, training.epochs):
         if stopper and stopper.stopped:  # a run that was killed after deciding to stop
             return
-        model.fit(train, validation_data=evaluation, initial_epoch=first_epoch, epochs=end_epoch,
-                  steps_per_epoch=steps, verbose=0, callbacks=callbacks)
+        # Each fit() reads `train` from its start: skip the steps already done, so that a resumed run trains on the
+        # batches an uninterrupted run would have (rather than on the stream's first ones again).
+        start = max(done, first_epoch * steps_per_epoch)
+        model.fit(train.skip(start) if start else train, validation_data=evaluation, initial_epoch=first_epoch,
+                  epochs=end_epoch, steps_per_epoch=steps, verbose=0, callbacks=callbacks)
         if model.stop_training:
             return
 

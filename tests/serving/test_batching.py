@@ -11,11 +11,12 @@ from serving.errors import ServingError
 from tests.serving.conftest import wait_for
 
 MODEL = object()
-LONG = 10_000_000  # 10 s: a batch that runs before this ran because it was full, or because the scheduler stopped
+LONG = 3_600_000_000  # an hour, beyond any test: a batch that runs ran because it was full or the scheduler stopped
 
 
 class _Model:
-    """Records each call's signature and input shape; `y` is 10 * `x`, and a negative `x` fails the whole call."""
+    """Records each call's signature and input shape; `y` is 10 * `x`, and a negative `x` fails the whole call.
+    With `release`, each call waits for it to be set (the test sets it, in a finally)."""
 
     def __init__(self, release: threading.Event = None):
         self.calls = []
@@ -24,7 +25,7 @@ class _Model:
     def __call__(self, model, signature_name, inputs):
         self.calls.append((signature_name, inputs["x"].shape))
         if self.release:
-            self.release.wait(10)
+            self.release.wait()
         if (inputs["x"] < 0).any():
             raise ValueError("negative input")
         return {"y": inputs["x"] * 10}
@@ -123,10 +124,7 @@ def test_a_full_queue_refuses_with_unavailable(scheduler):
     release = threading.Event()
     model = _Model(release)
     batcher = scheduler(model, max_batch_size=1, batch_timeout_micros=0, num_batch_threads=1, max_enqueued_batches=1)
-    first = threading.Thread(target=batcher.run, args=(MODEL, "s", _x(1)))
-    first.start()
-    wait_for(lambda: model.calls)  # the only thread is busy with the first request
-    outcomes = []
+    outcomes, threads = [], []
 
     def call():
         try:
@@ -134,13 +132,18 @@ def test_a_full_queue_refuses_with_unavailable(scheduler):
         except ServingError as e:
             outcomes.append(e.code)
 
-    waiting = [threading.Thread(target=call) for _ in range(2)]
-    for thread in waiting:
-        thread.start()
-    wait_for(lambda: outcomes)  # one waits in the queue, the other finds it full
-    release.set()
-    for thread in [first] + waiting:
-        thread.join(10)
+    try:
+        threads.append(threading.Thread(target=batcher.run, args=(MODEL, "s", _x(1))))
+        threads[0].start()
+        wait_for(lambda: model.calls)  # the only thread is busy with the first request until released
+        threads += [threading.Thread(target=call) for _ in range(2)]
+        for thread in threads[1:]:
+            thread.start()
+        wait_for(lambda: outcomes)  # one waits in the queue, the other finds it full
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(30)
     assert sorted(outcomes, key=str) == sorted([grpc.StatusCode.UNAVAILABLE, [20]], key=str)
 
 

@@ -7,6 +7,9 @@ import numpy as np
 
 from tests import ROOT
 
+# Only ends a hung wait, never decides a result: on 2 cores busy 5 times over, a worker's run took 150 s (vs 20).
+HANG_GUARD_S = 900
+
 
 def worker_command(log_dir, out_prefix, *runs: str) -> list:
     return [sys.executable, "-m", "tests.components.training.train_worker", str(log_dir), str(out_prefix), *runs]
@@ -18,7 +21,7 @@ def worker_env(**extra) -> dict:
     return env
 
 
-def run_worker(log_dir, out_prefix, *runs: str, timeout: float = 240, **env) -> str:
+def run_worker(log_dir, out_prefix, *runs: str, timeout: float = HANG_GUARD_S, **env) -> str:
     """Runs to the end; returns its log, and fails the test with that log when it fails."""
     done = subprocess.run(worker_command(log_dir, out_prefix, *runs), cwd=ROOT, env=worker_env(**env),
                           capture_output=True, text=True, timeout=timeout)

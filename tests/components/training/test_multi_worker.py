@@ -22,7 +22,7 @@ def test_two_workers_train_as_one_process(tmp_path):
             stderr=open(tmp_path / f"worker{index}.log", "w")))
     helpers.run_worker(tmp_path / "single", tmp_path / "single", json.dumps(RUN))  # meanwhile, alone
     for index, worker in enumerate(workers):
-        assert worker.wait(timeout=300) == 0, (tmp_path / f"worker{index}.log").read_text()[-5000:]
+        assert worker.wait(timeout=helpers.HANG_GUARD_S) == 0, (tmp_path / f"worker{index}.log").read_text()[-5000:]
 
     chief_log = (tmp_path / "worker0.log").read_text()
     assert "2 replica(s), global batch 8" in chief_log

@@ -1,18 +1,22 @@
-"""Resumable runs: kill -9 mid-run, run again, and the run finishes with exactly the planned number of updates."""
+"""Resumable runs: kill -9 mid-run, run again, and the run finishes with exactly the planned number of updates and
+an uninterrupted run's weights."""
 import json
-import re
 import signal
 import subprocess
 import time
 
 import keras
 import numpy as np
+import pytest
+import tensorflow as tf
 
 from components.training import loop
 from components.training.checkpoints import Checkpoints
 from tests.components.training import helpers
 
-PLANNED = {"epochs": 6, "batch_size": 8, "checkpoint_every_steps": 5, "early_stopping_patience": 0}  # 6 x 8 steps
+PLANNED = {"epochs": 6, "batch_size": 8, "checkpoint_every_steps": 5, "early_stopping_patience": 0,  # 6 x 8 steps
+           "model": {"dropout": 0.1}}  # dropout: the resumed run must also draw the masks the whole run draws
+KILLED_AT = 10  # a periodic checkpoint in the middle of epoch 2
 
 
 def test_fit_plan_finishes_an_interrupted_epoch_first():
@@ -23,28 +27,58 @@ def test_fit_plan_finishes_an_interrupted_epoch_first():
     assert loop.fit_plan(24, 8, 3) == []
 
 
-def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
-    command = helpers.worker_command(tmp_path / "logs", tmp_path / "out", json.dumps(PLANNED))
-    victim = subprocess.Popen(command, cwd=helpers.ROOT, env=helpers.worker_env(TEST_STEP_SLEEP="0.05"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    index = tmp_path / "logs" / "0" / "checkpoints" / "latest" / "checkpoint"
-    try:
-        deadline = time.time() + 180
-        while not (index.exists() and "ckpt-10" in index.read_text()) and victim.poll() is None:
-            assert time.time() < deadline, "no checkpoint at step 10 in time"
-            time.sleep(0.2)
-    finally:
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
-    assert victim.returncode == -signal.SIGKILL, "the run ended before it could be killed mid-way"
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, start):
+    """The worker parks right after step 10 (see train_worker), so the kill lands there however fast the machine is:
+    the rerun resumes from exactly that checkpoint, and ends where an uninterrupted run of the same plan ends."""
+    whole = start("whole")  # meanwhile, uninterrupted
+    paused, index = tmp_path / "paused", tmp_path / "logs" / "0" / "checkpoints" / "latest"
+    victim = start("logs", TEST_PAUSE_AT_STEP=str(KILLED_AT), TEST_PAUSE_FILE=str(paused))
+    deadline = time.monotonic() + helpers.HANG_GUARD_S
+    while not (paused.exists() and _latest_checkpoint(index) == KILLED_AT):
+        assert victim.poll() is None, (tmp_path / "logs.log").read_text()[-5000:]
+        assert time.monotonic() < deadline, f"not parked at step {KILLED_AT} after {helpers.HANG_GUARD_S}s (a hang)"
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    assert victim.wait() == -signal.SIGKILL
 
-    log = helpers.run_worker(tmp_path / "logs", tmp_path / "out", json.dumps(PLANNED))
-    resumed_at = int(re.search(r"resuming from the checkpoint at step (\d+) of 48", log).group(1))
-    assert 10 <= resumed_at < 48
-    steps, weights = helpers.load(tmp_path / "out-0.npz")
+    log = helpers.run_worker(tmp_path / "logs", tmp_path / "logs", json.dumps(PLANNED))
+    assert f"resuming from the checkpoint at step {KILLED_AT} of 48" in log
+    steps, resumed = helpers.load(tmp_path / "logs-0.npz")
     assert steps == 48  # optimizer updates over both processes: the plan, not the plan + the replayed part
-    assert all(np.isfinite(w).all() for w in weights)
     assert not (tmp_path / "logs" / "0" / "checkpoints").exists()  # a finished run leaves nothing to resume
+
+    assert whole.wait(timeout=helpers.HANG_GUARD_S) == 0, (tmp_path / "whole.log").read_text()[-5000:]
+    whole_steps, expected = helpers.load(tmp_path / "whole-0.npz")
+    assert whole_steps == 48
+    assert len(resumed) == len(expected) and all(np.isfinite(w).all() for w in expected)
+    for r, w in zip(resumed, expected):  # the same batches in the same order, the same optimizer state and seeds
+        np.testing.assert_allclose(r, w, rtol=1e-6, atol=1e-7)
+
+
+@pytest.fixture
+def start(tmp_path):
+    """start(name, **env) runs PLANNED in a worker with its log dir and outputs named `name` under tmp_path, logging
+    to name.log; what is still running when the test ends is killed."""
+    started = []
+
+    def _start(name: str, **env) -> subprocess.Popen:
+        with open(tmp_path / f"{name}.log", "w") as log:
+            started.append(subprocess.Popen(
+                helpers.worker_command(tmp_path / name, tmp_path / name, json.dumps(PLANNED)), cwd=helpers.ROOT,
+                env=helpers.worker_env(**env), stdout=subprocess.DEVNULL, stderr=log))
+        return started[-1]
+
+    yield _start
+    for worker in started:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def _latest_checkpoint(directory) -> int:
+    """The step of the checkpoint in force under `directory` (its index names it), -1 when there is none yet."""
+    path = tf.train.latest_checkpoint(str(directory))
+    return int(path.rsplit("-", 1)[1]) if path else -1
 
 
 def test_other_workers_write_to_scratch_and_restore_from_the_chief(tmp_path):

@@ -12,10 +12,11 @@ from components.training import loop
 VOCAB, LENGTH = 50, 8
 
 
-def make_config(**training) -> Config:
+def make_config(model: dict = None, **training) -> Config:
+    """`model`: model keys over the tiny shape's (e.g. {"dropout": 0.1}); the rest are training keys."""
     return from_dict({
         "model": {"preset": "tiny", "num_layers": 1, "hidden_dim": 16, "num_heads": 2, "intermediate_dim": 32,
-                  "dropout": 0.0},
+                  "dropout": 0.0, **(model or {})},
         "tokenizer": {"max_seq_length": LENGTH},
         "training": {"batch_size": 8, "epochs": 2, "learning_rate": 1e-2, "seed": 7, **training},
     })
