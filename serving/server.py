@@ -5,6 +5,7 @@
     python -m serving.server --model_config_file models.config --grpc_port 8500 --enable_batching
 """
 import argparse
+import dataclasses
 import os
 from typing import List, Optional
 
@@ -16,11 +17,11 @@ from serving.batching import BatchingOptions
 from serving.core import ServingCore
 from serving.grpc_server import make_grpc_server
 from serving.http_server import HttpServer
+from serving.limits import ServingLimits
 from serving.model_config import ModelConfig, read_model_config_file
 from serving.model_registry import VersionPolicy
 from serving.servables import Servables
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
 GRPC_PORT = 8500
 _GRPC_GRACE_SECONDS = 5.0
 
@@ -67,21 +68,25 @@ class ModelServer:
 
 def make_server(serving_root: Optional[str] = None, model_name: Optional[str] = None, host: str = "127.0.0.1",
                 port: int = 8501, poll_seconds: float = 2.0, keep_versions: int = 2,
-                max_body_bytes: int = MAX_BODY_BYTES, *, grpc_port: Optional[int] = None,
-                model_config_file: Optional[str] = None, batching: Optional[BatchingOptions] = None) -> ModelServer:
+                max_body_bytes: Optional[int] = None, *, grpc_port: Optional[int] = None,
+                model_config_file: Optional[str] = None, batching: Optional[BatchingOptions] = None,
+                limits: Optional[ServingLimits] = None) -> ModelServer:
     """Binds (port 0 picks a free port; grpc_port None leaves gRPC off), loads the versions on disk and starts
     polling; serving starts with serve_forever().
 
     The models are `model_name` under `serving_root` (its newest `keep_versions` versions), or those of a TF Serving
-    model_config_list file. `batching` None serves each request alone.
+    model_config_list file. `batching` None serves each request alone. `max_body_bytes` overrides the limits' own.
     """
+    limits = limits or ServingLimits()
+    if max_body_bytes is not None:
+        limits = dataclasses.replace(limits, max_body_bytes=max_body_bytes)
     configs = _model_configs(serving_root, model_name, keep_versions, model_config_file)
-    core = ServingCore(Servables(configs, poll_seconds), batching)
+    core = ServingCore(Servables(configs, poll_seconds), batching, limits)
     httpd = grpc_server = None
     try:  # bind first: a busy port fails before loading
-        httpd = HttpServer((host, port), core, max_body_bytes)
+        httpd = HttpServer((host, port), core, limits.max_body_bytes)
         if grpc_port is not None:
-            grpc_server, grpc_port = make_grpc_server(core, host, grpc_port, max_body_bytes)
+            grpc_server, grpc_port = make_grpc_server(core, host, grpc_port)
         server = ModelServer(core, httpd, grpc_server, grpc_port)
         core.start()
     except BaseException:
