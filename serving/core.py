@@ -1,6 +1,7 @@
 """What REST and gRPC share: which version answers (Servables), how its signatures run (directly or batched, in
 bounded chunks), and what is counted (Metrics). Each protocol only converts its messages to and from this core."""
 import contextlib
+import dataclasses
 import functools
 import time
 from typing import Dict, Iterator, List, Mapping, Optional
@@ -16,6 +17,13 @@ from serving.loaded_model import LoadedModel
 from serving.metrics import Metrics
 from serving.model_registry import VersionStatus
 from serving.servables import ModelRef, Servables
+
+
+@dataclasses.dataclass
+class Call:
+    """The labels one request is counted under; a protocol fills them in as it learns them."""
+    api: str = ""
+    model_name: str = ""
 
 
 class ServingCore:
@@ -47,11 +55,11 @@ class ServingCore:
         return self.servables.statuses(ref)
 
     @contextlib.contextmanager
-    def track(self, entrypoint: str, api: str, model_name: str) -> Iterator[None]:
+    def track(self, entrypoint: str, api: str = "", model_name: str = "") -> Iterator[Call]:
         """Counts one request by its outcome and times it; names of unknown models are not kept as labels."""
-        start, code = time.perf_counter(), grpc.StatusCode.OK
+        start, code, call = time.perf_counter(), grpc.StatusCode.OK, Call(api, model_name)
         try:
-            yield
+            yield call
         except ServingError as e:
             code = e.code
             raise
@@ -59,8 +67,8 @@ class ServingCore:
             code = grpc.StatusCode.UNKNOWN
             raise
         finally:
-            name = model_name if model_name in self.servables else ""
-            self.metrics.count_request(name, api, entrypoint, code.name, (time.perf_counter() - start) * 1e6)
+            name = call.model_name if call.model_name in self.servables else ""
+            self.metrics.count_request(name, call.api, entrypoint, code.name, (time.perf_counter() - start) * 1e6)
 
     def _run(self, model: LoadedModel, context: RequestContext, signature_name: str,
              inputs: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:

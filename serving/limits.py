@@ -15,11 +15,13 @@ class ServingLimits:
     max_body_bytes: int = 16 * 1024 * 1024  # a REST body, and a gRPC message
     max_rows_per_request: int = 1024  # rows (instances, examples) of one request; more is refused
     max_connections: int = 64  # REST connections open at once, and gRPC calls in progress at once
+    read_timeout_seconds: float = 30.0  # one deadline for a request's head and body, from its first byte
+    idle_timeout_seconds: float = 60.0  # how long a kept-alive connection may wait for its next request
     request_timeout_seconds: float = 30.0  # TF Serving's --rest_api_timeout_in_ms; also gRPC calls without a deadline
 
     def __post_init__(self):
-        if min(self.max_body_bytes, self.max_rows_per_request, self.max_connections) < 1 or \
-                self.request_timeout_seconds <= 0:
+        if min(self.max_body_bytes, self.max_rows_per_request, self.max_connections) < 1 or min(
+                self.read_timeout_seconds, self.idle_timeout_seconds, self.request_timeout_seconds) <= 0:
             raise ValueError(f"invalid serving limits: {self}")
 
 

@@ -84,7 +84,8 @@ def make_server(serving_root: Optional[str] = None, model_name: Optional[str] = 
     core = ServingCore(Servables(configs, poll_seconds), batching, limits)
     httpd = grpc_server = None
     try:  # bind first: a busy port fails before loading
-        httpd = HttpServer((host, port), core, limits.max_body_bytes)
+        httpd = HttpServer((host, port), core)
+        httpd.server_activate()
         if grpc_port is not None:
             grpc_server, grpc_port = make_grpc_server(core, host, grpc_port)
         server = ModelServer(core, httpd, grpc_server, grpc_port)

@@ -159,7 +159,8 @@ def wait_for(condition, timeout: float = 30.0, interval: float = 0.1):
     pytest.fail(f"condition not met within {timeout}s")
 
 
-ABUSE_LIMITS = ServingLimits(max_rows_per_request=100, max_connections=6, request_timeout_seconds=2.0)
+ABUSE_LIMITS = ServingLimits(max_rows_per_request=100, max_connections=6, read_timeout_seconds=1.0,
+                             idle_timeout_seconds=10.0, request_timeout_seconds=2.0)
 ABUSE_BATCH = 8
 
 

@@ -155,3 +155,14 @@ def test_json_nested_deeper_than_the_signature_is_400(abused, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert_still_serves(abused)
 
+
+def test_a_five_thousand_digit_version_is_400(abused):
+    """Issue: a 5,000-digit version was a 500."""
+    for path in ("", ":predict", "/metadata"):
+        url = f"{abused.url}/v1/models/{MODEL}/versions/{'9' * 5_000}{path}"
+        response = requests.post(url, json={"instances": ["a"]}, timeout=30) if path == ":predict" else \
+            requests.get(url, timeout=30)
+        assert response.status_code == 400
+        assert response.json()["error"].startswith("Failed to convert version: 999999999")
+    assert requests.get(f"{abused.url}/v1/models/{MODEL}/versions/{2 ** 63}", timeout=30).status_code == 400
+    assert_still_serves(abused)
