@@ -1,5 +1,6 @@
 """What REST and gRPC share: which version answers (Servables), how its signatures run (directly or batched, in
-bounded chunks), and what is counted (Metrics). Each protocol only converts its messages to and from this core."""
+bounded chunks), what is counted (Metrics), and whether the server is ready. Each protocol only converts its
+messages to and from this core."""
 import contextlib
 import dataclasses
 import functools
@@ -15,7 +16,7 @@ from serving.inference import Servable
 from serving.limits import RequestContext, ServingLimits
 from serving.loaded_model import LoadedModel
 from serving.metrics import Metrics
-from serving.model_registry import VersionStatus
+from serving.model_registry import State, VersionStatus
 from serving.servables import ModelRef, Servables
 
 
@@ -35,6 +36,7 @@ class ServingCore:
         self._batcher = BatchScheduler(batching, self._execute) if batching else None
         # The rows of one model call: a larger request runs in chunks of this size, so its peak memory is a batch's.
         self._chunk_rows = (batching or BatchingOptions()).max_batch_size
+        self.draining = False
 
     def start(self) -> None:
         """Loads every model's versions on disk now, then polls for new ones."""
@@ -52,7 +54,17 @@ class ServingCore:
             yield Servable(model, functools.partial(self._run, model, context or RequestContext()))
 
     def statuses(self, ref: ModelRef) -> List[VersionStatus]:
-        return self.servables.statuses(ref)
+        """The status route doubles as readiness: not ready (UNAVAILABLE) while draining, or while a model has no
+        version available yet and one is loading."""
+        if self.draining:
+            raise ServingError("The server is shutting down", grpc.StatusCode.UNAVAILABLE)
+        statuses = self.servables.statuses(ref)
+        if ref.version is None and ref.label is None and all(s.state is not State.AVAILABLE for s in statuses):
+            loading = [str(s.version) for s in statuses if s.state in (State.START, State.LOADING)]
+            if loading:
+                raise ServingError(f"Model {ref.name} is not ready: version {', '.join(loading)} is still loading",
+                                   grpc.StatusCode.UNAVAILABLE)
+        return statuses
 
     @contextlib.contextmanager
     def track(self, entrypoint: str, api: str = "", model_name: str = "") -> Iterator[Call]:

@@ -18,10 +18,12 @@ class ServingLimits:
     read_timeout_seconds: float = 30.0  # one deadline for a request's head and body, from its first byte
     idle_timeout_seconds: float = 60.0  # how long a kept-alive connection may wait for its next request
     request_timeout_seconds: float = 30.0  # TF Serving's --rest_api_timeout_in_ms; also gRPC calls without a deadline
+    drain_seconds: float = 10.0  # on SIGTERM / SIGINT, how long in-flight requests get to finish
 
     def __post_init__(self):
         if min(self.max_body_bytes, self.max_rows_per_request, self.max_connections) < 1 or min(
-                self.read_timeout_seconds, self.idle_timeout_seconds, self.request_timeout_seconds) <= 0:
+                self.read_timeout_seconds, self.idle_timeout_seconds, self.request_timeout_seconds) <= 0 or \
+                self.drain_seconds < 0:
             raise ValueError(f"invalid serving limits: {self}")
 
 
