@@ -103,9 +103,10 @@ class ModelServer:
             self._httpd.connections.close_all()
             self._httpd.connections.wait_closed(_FORCED_CLOSE_SECONDS)
         if grpc_done:
-            if self._cut:
-                self._grpc.stop(None)
-            grpc_done.wait(max(0.0, deadline - time.monotonic()))
+            while not grpc_done.wait(0.1) and not self._cut and time.monotonic() < deadline:
+                pass
+            if not grpc_done.is_set():
+                self._grpc.stop(None)  # abort the calls still running
         self.core.stop()
         self._stopped.set()
 

@@ -198,3 +198,42 @@ def test_the_status_route_is_not_ready_while_a_models_first_version_loads(tmp_pa
 
 def _unless_404(response):
     return [response] if response.status_code != 404 else None  # a list: a Response is falsy when not ok
+
+
+def test_a_second_signal_cuts_the_drain_short(tmp_path, push):
+    """What serve() does on a second SIGTERM / Ctrl-C: the requests still running are cut, the process ends now."""
+    push(tmp_path, 1)
+    push_slow(str(tmp_path))
+    server = server_lib.make_server(model_config_file=models_config(str(tmp_path), MODEL, SLOW), port=0,
+                                    grpc_port=0)
+    server.start()
+    stubs = Stubs(server.grpc_target)
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = SLOW
+    request.inputs["text"].CopyFrom(tf.make_tensor_proto(["a"] * 100))
+    calls = [stubs.predict.Predict.future(request, timeout=60) for _ in range(2)]
+    outcome = {}
+
+    def rest_call():
+        try:
+            outcome["rest"] = requests.post(f"{server.url}/v1/models/{SLOW}:predict", json={"instances": ["a"] * 100},
+                                            timeout=60).status_code
+        except requests.ConnectionError as e:
+            outcome["rest"] = e
+
+    rest = threading.Thread(target=rest_call)
+    rest.start()
+    wait_for(lambda: model_calls(server, SLOW) >= 1, interval=0.02)
+    stopping = threading.Thread(target=server.shutdown, args=(60,))
+    began = time.monotonic()
+    stopping.start()
+    time.sleep(0.3)
+    server.cut_drain()
+    stopping.join(30)
+    assert not stopping.is_alive() and time.monotonic() - began < 5
+    for call in calls:
+        with pytest.raises(grpc.RpcError):
+            call.result()
+    rest.join(30)
+    stubs.channel.close()
+    assert isinstance(outcome["rest"], requests.ConnectionError), outcome
