@@ -14,6 +14,8 @@ timed as serving.http_connections describes. Two checks keep web pages away from
     send no Origin, so TF Serving's clients and `curl -d` (form-encoded by default) work unchanged.
 """
 import email.errors
+import email.message
+import functools
 import http
 import http.server
 import ipaddress
@@ -226,16 +228,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                            grpc.StatusCode.PERMISSION_DENIED)
 
     def _check_content_type(self) -> None:
-        declared = "Content-Type" in self.headers
-        try:
-            content_type = self.headers.get_content_type() if declared else ""
-            charset = self.headers.get_content_charset()
-        except (email.errors.MessageError, ValueError, LookupError):
-            raise ServingError("Malformed Content-Type header", http_status=415) from None
-        if charset and charset.lower() not in _UTF8:
+        declared = self.headers.get("Content-Type")
+        content_type, charset = _content_type(declared) if declared is not None else ("", None)
+        if content_type is None:
+            raise ServingError("Malformed Content-Type header", http_status=415)
+        if charset and charset not in _UTF8:
             raise ServingError(f"Unsupported charset {_shown(charset)!r}: the body must be JSON in UTF-8",
                                http_status=415)
-        if "Origin" in self.headers and (not declared or content_type in _SIMPLE_CONTENT_TYPES):
+        if "Origin" in self.headers and (not content_type or content_type in _SIMPLE_CONTENT_TYPES):
             raise ServingError(f"A cross-site browser request (Origin {_shown(self.headers['Origin'])!r}) with Content-"
                                f"Type {content_type or 'none'!r} is refused; send Content-Type: application/json",
                                grpc.StatusCode.PERMISSION_DENIED)
@@ -346,6 +346,7 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=256)  # a client sends the same Host with every request
 def _is_loopback_name(host: str) -> bool:
     """Whether a Host header names this machine's loopback: localhost (and *.localhost) or a loopback IP."""
     try:
@@ -354,6 +355,17 @@ def _is_loopback_name(host: str) -> bool:
         return False
     name = name.rstrip(".")
     return name == "localhost" or name.endswith(".localhost") or _is_loopback(name)
+
+
+@functools.lru_cache(maxsize=256)  # a client sends the same Content-Type with every request
+def _content_type(value: str) -> Tuple[Optional[str], Optional[str]]:
+    """A Content-Type header's media type and charset, both lower-case; (None, None) when it cannot be read."""
+    message = email.message.Message()
+    try:
+        message["Content-Type"] = value
+        return message.get_content_type(), message.get_content_charset()
+    except (email.errors.MessageError, ValueError, LookupError):
+        return None, None
 
 
 def _shown(text: str, limit: int = 200) -> str:
