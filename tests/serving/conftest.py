@@ -176,3 +176,16 @@ def abused(tmp_path_factory, push, running):
     with running(model_config_file=models_config(root, MODEL, SLOW), limits=ABUSE_LIMITS,
                  batching=BatchingOptions(max_batch_size=ABUSE_BATCH)) as server:
         yield server
+
+
+ABUSE_MEMORY_CAP = 100 << 20
+
+
+@pytest.fixture
+def bounded_memory(abused):
+    """Fails the test if this process (the abused server's) grew by ABUSE_MEMORY_CAP or more while it ran."""
+    from tests.serving.abuse import peak_rss_growth
+
+    with peak_rss_growth() as growth:
+        yield
+    assert growth["bytes"] < ABUSE_MEMORY_CAP, f"resident memory grew by {growth['bytes'] >> 20} MB"

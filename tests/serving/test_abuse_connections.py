@@ -18,6 +18,7 @@ from tests.serving.abuse import (SLOW, assert_still_serves, metric, model_calls,
 from tests.serving.conftest import ABUSE_BATCH, ABUSE_LIMITS, MODEL, Stubs, wait_for
 
 MB = 1 << 20
+pytestmark = pytest.mark.usefixtures("bounded_memory")  # every test: the process grows < 100 MB
 PARTIAL_HEAD = f"POST /v1/models/{MODEL}:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
 
 

@@ -17,6 +17,7 @@ from tests.serving.abuse import assert_still_serves, grpc_error, metric, peak_rs
 from tests.serving.conftest import ABUSE_BATCH, ABUSE_LIMITS, MODEL, Stubs
 
 MB = 1 << 20
+pytestmark = pytest.mark.usefixtures("bounded_memory")  # every test: the process grows < 100 MB
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from tests.serving.conftest import MODEL, wait_for
 PREDICT = f"/v1/models/{MODEL}:predict"
 
 
+@pytest.mark.usefixtures("bounded_memory")
 def test_refusals_before_a_request_runs_are_counted(abused):
     """Issue: 413, 411 and malformed-path rejections were not counted in the metrics."""
     def count(**labels):
@@ -68,6 +69,7 @@ def test_error_bodies_hold_no_server_paths(tmp_path, push, running):
         assert message and str(tmp_path) not in message and f"{MODEL}/2" in message, message
 
 
+@pytest.mark.usefixtures("bounded_memory")
 @pytest.mark.parametrize("host, status", [
     ("evil.example", 403), ("evil.example:8501", 403), ("127.0.0.1.evil.example", 403), ("[::1", 403),
     ("localhost", 200), ("LOCALHOST:8501", 200), ("127.0.0.1:8501", 200), ("127.1.2.3", 200), ("[::1]:8501", 200),
@@ -83,6 +85,7 @@ def test_a_loopback_server_answers_only_loopback_host_names(abused, host, status
             assert "is not a loopback name" in response.json()["error"]
 
 
+@pytest.mark.usefixtures("bounded_memory")
 @pytest.mark.parametrize("headers, status", [
     ({"Origin": "https://evil.example", "Content-Type": "text/plain"}, 403),  # fetch(..., {mode: "no-cors"})
     ({"Origin": "https://evil.example", "Content-Type": "application/x-www-form-urlencoded"}, 403),  # a <form>
@@ -105,6 +108,7 @@ def test_a_cross_site_browser_post_is_refused_but_api_clients_are_not(abused, he
     assert_still_serves(abused)
 
 
+@pytest.mark.usefixtures("bounded_memory")
 def test_a_client_disconnect_is_one_log_line_not_a_traceback(abused, caplog, capfd):
     """Issue: every client disconnect logged a BrokenPipe traceback. Each client here leaves (with a reset) while
     its request runs on the slow model, so the answer meets a closed connection."""
