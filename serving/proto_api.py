@@ -3,6 +3,7 @@
 The gRPC service speaks these messages directly; REST builds the same status and metadata messages and prints them as
 JSON, and warm-up replays recorded PredictRequests through `predict_inputs`.
 """
+import math
 from typing import TYPE_CHECKING, Dict, Mapping, Optional, Sequence
 
 import numpy as np
@@ -69,7 +70,7 @@ def check_tensor_proto(name: str, proto: tensor_pb2.TensorProto, max_bytes: Opti
         itemsize = 8 if dtype == tf.string else np.dtype(dtype.as_numpy_dtype).itemsize  # a string: one pointer
     except (TypeError, KeyError):  # no DataType, or one no request can carry (resource, variant)
         raise ServingError(f"Input: {name} has an unsupported dtype {proto.dtype}") from None
-    elements = int(np.prod(dims, dtype=object)) if dims else 1
+    elements = math.prod(dims)  # exact: Python integers do not overflow
     if proto.tensor_content:
         sent, expected = len(proto.tensor_content), elements * itemsize
         what = "bytes of tensor_content"
