@@ -8,6 +8,7 @@ new spans and see its `status`; `compile` the pipeline for Kubeflow.
     python -m pipeline.cli status --set 'data.input_path=data/span-{SPAN}'
     python -m pipeline.cli compile --num_classes=2 --kfp_image=... --kfp_pipeline_root=gs://... (see BUILD.md)
 """
+import errno
 import os
 import sys
 
@@ -117,8 +118,24 @@ def _serve(config):
           f"  curl -s -X POST {url}:predict -d '{body}'\n", flush=True)
     batching = server.BatchingOptions(max_batch_size=serving.max_batch_size,
                                       batch_timeout_micros=serving.batch_timeout_micros) if serving.batching else None
-    server.serve(os.path.dirname(model_dir), serving.model_name, serving.host, serving.port,
-                 grpc_port=serving.grpc_port or None, batching=batching)
+    limits = server.ServingLimits(max_rows_per_request=serving.max_rows_per_request,
+                                  max_connections=serving.max_connections,
+                                  request_timeout_seconds=serving.request_timeout_seconds,
+                                  drain_seconds=serving.drain_seconds)
+    try:
+        server.serve(os.path.dirname(model_dir), serving.model_name, serving.host, serving.port,
+                     grpc_port=serving.grpc_port or None, batching=batching, limits=limits)
+    except OSError as e:  # binding failed: it names the protocol and the address
+        raise UserError(f"could not start the server: {e.strerror or e}", hint=_bind_hint(e)) from None
+
+
+def _bind_hint(error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return ("another process listens on that port: stop it, or pick free ports with "
+                "--set serving.port=... --set serving.grpc_port=...")
+    if error.errno == errno.EACCES:
+        return "ports below 1024 need privileges: pick another with --set serving.port=..."
+    return "serving.host must be a name or address of this machine, e.g. --set serving.host=127.0.0.1 (0.0.0.0: all)"
 
 
 def _predict(config):

@@ -3,9 +3,10 @@ are merged along dimension 0 into one model call and split back, trading a littl
 
 A batch runs when it holds `max_batch_size` rows or its oldest request has waited `batch_timeout_micros`, on one of
 `num_batch_threads` threads. Requests only merge when their inputs agree beyond dimension 0 (dtype and inner shape).
-A request larger than `max_batch_size`, or whose inputs share no batch dimension, runs alone rather than failing.
-When a merged call fails, or its outputs do not split back by rows, each request of the batch runs alone, so one
-request's bad input never fails its neighbours.
+A request larger than `max_batch_size` (the core splits larger ones into chunks of it first), or whose inputs share no
+batch dimension, runs alone rather than failing. A request whose client has gone while it waited is dropped from
+its batch before the batch runs. When a merged call fails, or its outputs do not split back by rows, each request of
+the batch runs alone, so one request's bad input never fails its neighbours.
 """
 import collections
 import concurrent.futures
@@ -22,6 +23,7 @@ from serving.errors import ServingError
 
 Arrays = Dict[str, np.ndarray]
 Execute = Callable[[Any, str, Mapping[str, np.ndarray]], Arrays]  # (model, signature name, inputs) -> outputs
+_CHECK_SECONDS = 0.1  # how often a waiting request looks whether its client still waits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,8 +78,10 @@ class BatchScheduler:
         for thread in self._threads:
             thread.start()
 
-    def run(self, model: Any, signature_name: str, inputs: Mapping[str, np.ndarray]) -> Arrays:
-        """Blocks until this request's rows of its batch's outputs are ready."""
+    def run(self, model: Any, signature_name: str, inputs: Mapping[str, np.ndarray],
+            check: Callable[[], None] = lambda: None) -> Arrays:
+        """Blocks until this request's rows of its batch's outputs are ready. `check` raises when the request should
+        stop waiting (its client gone, its deadline passed); it is called while the request waits."""
         size = batch_size(inputs)
         if size is None or size > self._options.max_batch_size:
             return self._execute(model, signature_name, inputs)
@@ -93,7 +97,15 @@ class BatchScheduler:
             queue.tasks.append(task)
             queue.rows += size
             self._cond.notify()
-        return task.future.result()
+        while True:
+            try:
+                return task.future.result(timeout=_CHECK_SECONDS)
+            except concurrent.futures.TimeoutError:
+                try:
+                    check()
+                except ServingError:
+                    task.future.cancel()  # still queued: its batch skips it; already running: the answer is dropped
+                    raise
 
     def stop(self) -> None:
         """Runs what is queued, then stops the threads."""
@@ -137,6 +149,7 @@ class BatchScheduler:
         return max(0.0, oldest + self._timeout - time.monotonic())
 
     def _process(self, queue: _Queue, tasks: List[_Task]) -> None:
+        tasks = [task for task in tasks if task.future.set_running_or_notify_cancel()]
         if len(tasks) > 1:
             try:
                 merged = {name: np.concatenate([t.inputs[name] for t in tasks]) for name in tasks[0].inputs}

@@ -23,6 +23,7 @@ from serving import rest_api
 
 DEFAULT_PORTS = {"rest": 8501, "grpc": 8500}
 TEXT_ONLY = TaskInput(example="")  # a signature that takes one string input, "text"
+_CONNECT_CHECK_SECONDS = 0.5
 
 
 class PredictError(RuntimeError):
@@ -31,6 +32,11 @@ class PredictError(RuntimeError):
     def __init__(self, message: str, status):
         super().__init__(f"{status}: {message}")
         self.status = status
+
+
+class NoServerError(ConnectionError):
+    """No server answered over gRPC; a ConnectionError, as REST's refused connections are, so callers treat both
+    protocols alike."""
 
 
 class Client:
@@ -91,9 +97,20 @@ class Client:
         try:
             response = self._stub.Predict(request, timeout=self._timeout)
         except grpc.RpcError as e:
+            if e.code() is grpc.StatusCode.UNAVAILABLE and not self._connected():
+                raise NoServerError(e.details()) from None
             raise PredictError(e.details(), e.code()) from None
         outputs = {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
         return rest_api.format_predict_response(outputs, row_format=True)["predictions"]
+
+    def _connected(self) -> bool:
+        """Whether the channel reaches a server: UNAVAILABLE is both gRPC's "cannot connect" and a server's own
+        answer (shutting down, queue full); only a channel that connects has a server behind it."""
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=_CONNECT_CHECK_SECONDS)
+        except grpc.FutureTimeoutError:
+            return False
+        return True
 
 
 def predict(texts: Sequence[str], model: str, host: str = "127.0.0.1", port: Optional[int] = None,

@@ -87,7 +87,9 @@ class Servable:
         try:
             return self._run(signature_name, inputs)
         except tf.errors.OpError as e:  # e.g. inputs whose batch sizes the graph cannot combine
-            raise ServingError.from_op_error(e) from None
+            error = ServingError.from_op_error(e)  # the answer goes to the client: no server paths in it
+            raise ServingError(error.message.replace(self.model.path, f"{self.model.name}/{self.model.version}"),
+                               error.code) from None
 
 
 def check_input_names(inputs: Mapping, signature: meta_graph_pb2.SignatureDef) -> None:

@@ -9,7 +9,9 @@ Version policy (TF Serving's availability-preserving policy over its ServableVer
   * a version that fails to load or warm up (a copy still in progress, a corrupt file) is recorded as END with its
     error and the serving versions keep serving. It is retried when its files change (the Pusher finishing its
     copy), not in a loop over the same bytes;
-  * a version whose directory disappears is unloaded, unless it is the last one serving.
+  * a version whose directory disappears is unloaded, unless it is the last one serving;
+  * the status keeps the versions that ended (unloaded, or failed to load) only up to STATUS_HISTORY of them, so it
+    stays bounded however many versions a model goes through.
 
 Threading: one background thread polls and loads; loading runs outside the lock. A request holds a lease on its
 version (`acquire`), so a version being unloaded stays UNLOADING until its last in-flight request has finished.
@@ -29,6 +31,7 @@ from serving.loaded_model import SAVED_MODEL_PB, LoadedModel
 from serving.version_status import State, VersionStatus
 
 Fingerprint = Tuple[Tuple[str, int, int], ...]
+STATUS_HISTORY = 8  # ended versions still listed in the status, newest first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +118,7 @@ class ModelRegistry:
                 retired = [e for v, e in self._versions.items() if e.state is State.AVAILABLE and v not in kept]
             for entry in retired if kept else []:
                 self._unload(entry)
+            self._forget_ended()
 
     @contextlib.contextmanager
     def acquire(self, version: Optional[int] = None) -> Iterator[LoadedModel]:
@@ -136,6 +140,16 @@ class ModelRegistry:
         with self._lock:
             return [VersionStatus(v, e.state, e.error_code, e.error_message)
                     for v, e in sorted(self._versions.items(), reverse=True)]
+
+    def _forget_ended(self) -> None:
+        """Forgets ended versions beyond the newest STATUS_HISTORY, but only those older than the newest available
+        one: a newer version that failed must stay remembered, or every poll would load it again."""
+        with self._lock:
+            available = [v for v, e in self._versions.items() if e.state is State.AVAILABLE]
+            ended = sorted((v for v, e in self._versions.items() if e.state is State.END), reverse=True)
+            for version in ended[STATUS_HISTORY:]:
+                if available and version < max(available):
+                    del self._versions[version]
 
     def _poll_forever(self) -> None:
         while not self._stop.wait(self._poll_seconds):
@@ -164,9 +178,9 @@ class ModelRegistry:
             replayed = warmup.warm_up(model)
         except Exception as e:  # whatever is wrong with the files, the serving versions stay
             logging.warning("Failed to load %s version %d (kept serving the others): %s", self.model_name, version, e)
-            with self._lock:
+            with self._lock:  # the status goes to clients: the model's name stands for its directory
                 entry.state, entry.failed_fingerprint = State.END, fingerprint
-                entry.error_code, entry.error_message = _error_code(e), str(e)
+                entry.error_code, entry.error_message = _error_code(e), str(e).replace(self.base_path, self.model_name)
             return False
         with self._lock:
             entry.model, entry.state = model, State.AVAILABLE

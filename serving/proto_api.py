@@ -3,10 +3,12 @@
 The gRPC service speaks these messages directly; REST builds the same status and metadata messages and prints them as
 JSON, and warm-up replays recorded PredictRequests through `predict_inputs`.
 """
+import math
 from typing import Dict, Mapping, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2, predict_pb2
 
@@ -15,6 +17,7 @@ from serving.errors import ServingError
 from serving.version_status import VersionStatus
 
 SIGNATURE_DEF_FIELD = "signature_def"
+MAX_RANK = 254  # TensorFlow's TensorShape limit
 
 
 def signature_name(spec: model_pb2.ModelSpec) -> str:
@@ -29,14 +32,44 @@ def model_spec(name: str, version: int, signature: Optional[str] = None) -> mode
     return spec
 
 
-def predict_inputs(request: predict_pb2.PredictRequest) -> Dict[str, np.ndarray]:
+def predict_inputs(request: predict_pb2.PredictRequest, max_bytes: Optional[int] = None) -> Dict[str, np.ndarray]:
+    """The request's tensors, each checked before it is built: tf.make_ndarray pads a tensor to its declared shape,
+    so a few bytes declaring a huge shape would otherwise become gigabytes."""
     arrays = {}
     for name, proto in request.inputs.items():
+        check_tensor_proto(name, proto, max_bytes)
         try:
             arrays[name] = tf.make_ndarray(proto)
         except (TypeError, ValueError) as e:
             raise ServingError(f"Input: {name} is not a valid TensorProto: {e}") from None
     return arrays
+
+
+def check_tensor_proto(name: str, proto: tensor_pb2.TensorProto, max_bytes: Optional[int] = None) -> None:
+    """INVALID_ARGUMENT unless the shape is known and non-negative, the values sent are exactly as many as the
+    shape holds, and (given `max_bytes`) the tensor fits in that many bytes."""
+    shape = proto.tensor_shape
+    dims = [dim.size for dim in shape.dim]
+    if shape.unknown_rank or len(dims) > MAX_RANK or any(size < 0 for size in dims):
+        raise ServingError(f"Input: {name} has an invalid shape {'unknown' if shape.unknown_rank else dims}: "
+                           f"a tensor needs a known rank of at most {MAX_RANK} and non-negative dimensions")
+    try:
+        dtype = tf.as_dtype(proto.dtype)
+        itemsize = 8 if dtype == tf.string else np.dtype(dtype.as_numpy_dtype).itemsize  # a string: one pointer
+    except (TypeError, KeyError):  # no DataType, or one no request can carry (resource, variant)
+        raise ServingError(f"Input: {name} has an unsupported dtype {proto.dtype}") from None
+    elements = math.prod(dims)  # exact: Python integers do not overflow
+    if proto.tensor_content:
+        sent, expected = len(proto.tensor_content), elements * itemsize
+        what = "bytes of tensor_content"
+    else:
+        sent = sum(len(values) for field, values in proto.ListFields() if field.name.endswith("_val"))
+        expected, what = elements * (2 if dtype.is_complex else 1), "values"
+    if sent != expected:
+        raise ServingError(f"Input: {name} declares shape {dims} ({expected} {what}) but carries {sent}")
+    if max_bytes is not None and elements * itemsize > max_bytes:
+        raise ServingError(f"Input: {name} of shape {dims} would take {elements * itemsize} bytes, more than the "
+                           f"limit of {max_bytes}")
 
 
 def predict_response(spec: model_pb2.ModelSpec, outputs: Mapping[str, np.ndarray]) -> predict_pb2.PredictResponse:

@@ -24,7 +24,7 @@ from tensorflow_serving.apis import classification_pb2, get_model_metadata_pb2, 
 from components.core.warmup import DEFAULT_SIGNATURE
 from serving.errors import ServingError
 from serving.inference import check_input_names
-from serving.proto_api import SIGNATURE_DEF_FIELD
+from serving.proto_api import MAX_RANK, SIGNATURE_DEF_FIELD
 
 _B64 = "b64"
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
@@ -108,6 +108,8 @@ def _parse_object(body: bytes) -> Dict[str, Any]:
         doc = json.loads(body)
     except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
         raise ServingError(f"JSON Parse error: {e}") from None
+    except RecursionError:
+        raise ServingError("JSON Parse error: the document is nested too deeply") from None
     if not isinstance(doc, dict):
         raise ServingError(f"JSON Value: {_show(doc)} Is not object")
     return doc
@@ -178,15 +180,19 @@ def _to_array(value: Any, info: meta_graph_pb2.TensorInfo, name: str) -> np.ndar
     dtype = tf.as_dtype(info.dtype)
     if not (dtype == tf.string or dtype.is_bool or dtype.is_integer or dtype.is_floating):
         raise ServingError(f"Input: {name} has dtype {dtype.name}, which JSON cannot carry")
-    shape, leaves = _flatten(value)
+    rank = None if info.tensor_shape.unknown_rank else len(info.tensor_shape.dim)
+    shape, leaves = _flatten(value, name, MAX_RANK if rank is None else rank)
     return np.array([_leaf(leaf, dtype) for leaf in leaves], dtype=dtype.as_numpy_dtype).reshape(shape)
 
 
-def _flatten(value: Any) -> Tuple[Tuple[int, ...], List[Any]]:
-    """The shape of a nested JSON list and its leaves in row-major order; ragged lists are refused."""
+def _flatten(value: Any, name: str, max_depth: int, depth: int = 0) -> Tuple[Tuple[int, ...], List[Any]]:
+    """The shape of a nested JSON list and its leaves in row-major order; ragged lists, and lists nested deeper
+    than `max_depth` (the signature's rank), are refused."""
     if not isinstance(value, list):
         return (), [value]
-    parts = [_flatten(item) for item in value]
+    if depth == max_depth:
+        raise ServingError(f"Input: {name} is nested more than {max_depth} deep, deeper than its signature's rank")
+    parts = [_flatten(item, name, max_depth, depth + 1) for item in value]
     shapes = {shape for shape, _ in parts}
     if len(shapes) > 1:
         raise ServingError(f"Expecting tensors in list to be of same shape: {_show(value)}")
@@ -278,7 +284,10 @@ def _json_type(value: Any) -> str:
 
 
 def _show(value: Any, limit: int = 200) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return f"(JSON {_json_type(value)} nested too deeply to show)"
     return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -232,12 +232,27 @@ class ServingConfig:
     batching: bool = False
     max_batch_size: int = 32
     batch_timeout_micros: int = 1000
+    max_rows_per_request: int = 1024  # more rows (instances, examples) in one request are refused
+    max_connections: int = 64  # REST connections open at once, and gRPC calls in progress at once
+    request_timeout_seconds: float = 30.0  # a request's deadline (TF Serving's --rest_api_timeout_in_ms)
+    drain_seconds: float = 10.0  # on SIGTERM / Ctrl-C, how long requests in flight get to finish
 
     def __post_init__(self):
         _require(self.model_name.replace("_", "").replace("-", "").isalnum(),
                  "serving.model_name may hold letters, digits, '_' and '-' only")
+        _require(bool(self.host) and not any(c.isspace() or c in "/@" for c in self.host),
+                 f"serving.host {self.host!r} must be a host name or IP address (no scheme, path or spaces), "
+                 "e.g. 127.0.0.1, or 0.0.0.0 for every interface")
+        _require(1 <= self.port <= 65535, f"serving.port must be within 1..65535, got {self.port}")
+        _require(0 <= self.grpc_port <= 65535 and self.grpc_port != self.port,
+                 f"serving.grpc_port must be within 1..65535 and differ from serving.port (0 turns gRPC off), got "
+                 f"{self.grpc_port}")
         _require(self.max_batch_size > 0 and self.batch_timeout_micros >= 0,
                  "serving.max_batch_size must be positive and serving.batch_timeout_micros >= 0")
+        _require(self.max_rows_per_request > 0 and self.max_connections > 0,
+                 "serving.max_rows_per_request and serving.max_connections must be positive")
+        _require(self.request_timeout_seconds > 0 and self.drain_seconds >= 0,
+                 "serving.request_timeout_seconds must be positive and serving.drain_seconds >= 0")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,8 @@ import tensorflow as tf
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
 from tests import servers
+from serving.batching import BatchingOptions
+from serving.limits import ServingLimits
 
 MODEL = "toy"
 MAX_BODY = 4096
@@ -141,3 +143,35 @@ def wait_for(condition, timeout: float = 30.0, interval: float = 0.1):
             return result
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout}s")
+
+
+ABUSE_LIMITS = ServingLimits(max_rows_per_request=100, max_connections=6, read_timeout_seconds=1.0,
+                             idle_timeout_seconds=10.0, request_timeout_seconds=2.0)
+ABUSE_BATCH = 8
+
+
+@pytest.fixture(scope="session")
+def abused(tmp_path_factory, push, running):
+    """The server the abuse tests attack: `toy` and the slow model (tests/serving/abuse.py) under tight limits
+    (ABUSE_LIMITS, the default 16 MiB body), batching in batches of ABUSE_BATCH rows."""
+    from tests.serving.abuse import SLOW, models_config, push_slow
+
+    root = str(tmp_path_factory.mktemp("abused"))
+    push(root, 1)
+    push_slow(root)
+    with running(model_config_file=models_config(root, MODEL, SLOW), limits=ABUSE_LIMITS,
+                 batching=BatchingOptions(max_batch_size=ABUSE_BATCH)) as server:
+        yield server
+
+
+ABUSE_MEMORY_CAP = 100 << 20
+
+
+@pytest.fixture
+def bounded_memory(abused):
+    """Fails the test if this process (the abused server's) grew by ABUSE_MEMORY_CAP or more while it ran."""
+    from tests.serving.abuse import peak_rss_growth
+
+    with peak_rss_growth() as growth:
+        yield
+    assert growth["bytes"] < ABUSE_MEMORY_CAP, f"resident memory grew by {growth['bytes'] >> 20} MB"
