@@ -111,11 +111,23 @@ class Encoder:
         return cls(compile_vocabulary(vocab), lowercase, max_seq_length)
 
     def encode(self, texts: tf.Tensor) -> Dict[str, tf.Tensor]:
-        return model_inputs(self.wordpieces(texts)[:, :self._max_seq_length - 2], self._max_seq_length)
+        return self.encode_pieces(self.wordpieces(texts))
+
+    def encode_pieces(self, pieces: tf.RaggedTensor) -> Dict[str, tf.Tensor]:
+        """[B, (P)] word-piece ids (`wordpieces`) -> the encoded features, truncated to fit."""
+        return model_inputs(pieces[:, :self._max_seq_length - 2], self._max_seq_length)
 
     def wordpieces(self, texts) -> tf.RaggedTensor:
         """Word-piece ids, one ragged dimension more than `texts`: [B] -> [B, (P)], words [B, (W)] -> [B, (W), (P)]."""
         return self._wordpiece.tokenize(self._normalizer.normalize(texts))
+
+
+def piece_counts(pieces: tf.RaggedTensor, padding_mask: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """Pieces [B, (P)] or [B, (W), (P)] and the padding_mask they were encoded with -> NUM_PIECES (pieces before
+    truncation) and CUT_PIECES (pieces truncation dropped), int64 [B]: what the run report's data view shows."""
+    total = tf.cast(pieces.merge_dims(1, -1).row_lengths(), tf.int64)
+    kept = tf.reduce_sum(tf.cast(padding_mask, tf.int64), axis=1) - 2  # [CLS] and [SEP] are not the text's
+    return {features.NUM_PIECES: total, features.CUT_PIECES: total - kept}
 
 
 def model_inputs(wordpieces: Union[tf.RaggedTensor, Sequence[tf.RaggedTensor]], max_seq_length: int
