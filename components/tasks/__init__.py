@@ -23,6 +23,7 @@ class Task:
     input_format: str  # which ExampleGen reads the data (components/text/readers FORMATS)
     request: TaskInput  # what serving_default takes: `serve` prints it, the export records it as warm-up
     headline: Headline  # the metric the Evaluator gates on; training keeps the epoch best at it
+    request_text: Callable  # (raw example {feature: values}, config) -> what a client sends for it (run report)
     transform_reads: Tuple[str, ...]  # the config sections `preprocess` reads: Transform is handed only these
     trainer_reads: Tuple[str, ...]  # the config sections `train` and `export` read: the Trainer is handed only these
 

@@ -7,6 +7,6 @@ from components.text.readers import TEXT
 
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=build_lm_eval_config,
-    input_format=TEXT, request=REQUEST, headline=PERPLEXITY,
+    input_format=TEXT, request=REQUEST, request_text=export.request_text, headline=PERPLEXITY,
     transform_reads=("tokenizer",),
     trainer_reads=("tokenizer", "model", "training"))

@@ -3,6 +3,8 @@
   serving_examples   examples: serialized tf.Example    -> the same
   transform_features examples: serialized tf.Example    -> Transform's outputs, label_id included (TFMA's labels)
 """
+from typing import Mapping, Sequence
+
 import keras
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -29,6 +31,11 @@ class ClassifierServingModule(TransformServingModule):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve_text(self, text):
         return self._predict({self._text_key: as_raw(text, self._raw_spec[self._text_key])})
+
+
+def request_text(raw: Mapping[str, Sequence[bytes]], config: Config) -> str:
+    """What a client sends for one raw example (the run report serves a few eval examples)."""
+    return raw[config.data.text_column][0].decode("utf-8")
 
 
 def export(model: keras.Model, tft_output: tft.TFTransformOutput, config: Config, export_dir: str) -> None:

@@ -6,6 +6,6 @@ from components.text.readers import TEXT
 
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
-    input_format=TEXT, request=REQUEST, headline=evaluation.HEADLINE,
+    input_format=TEXT, request=REQUEST, request_text=export.request_text, headline=evaluation.HEADLINE,
     transform_reads=("tokenizer",),
     trainer_reads=("tokenizer", "model", "training", "pretraining"))

@@ -6,6 +6,6 @@ from components.text.readers import CONLL
 
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
-    input_format=CONLL, request=REQUEST, headline=evaluation.HEADLINE,
+    input_format=CONLL, request=REQUEST, request_text=export.request_text, headline=evaluation.HEADLINE,
     transform_reads=("tokenizer", "base_model"),
     trainer_reads=("tokenizer", "model", "training", "base_model"))
