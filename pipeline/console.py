@@ -12,7 +12,8 @@ from components.core.log import progress as PROGRESS
 _COMPONENT_LINE = re.compile(r"^Component .* is (running|finished)\.$|^A cached execution \d+ is used\.$")
 _KNOWN_NOISE = ("property_predicate is not supported", "payload_format custom property", "Tables initialized inside",
                 "python-snappy", "Skipping registering GPU", "could not be found in the model's function",
-                "Found untraced functions", "Could not find cuda drivers")
+                "Found untraced functions", "Could not find cuda drivers",
+                "tf_record_iterator (from tensorflow")  # TFMA's loaders, each time a report or status reads metrics
 
 
 class _LibraryFilter(logging.Filter):

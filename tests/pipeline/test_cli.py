@@ -50,6 +50,11 @@ def test_serve_without_a_pushed_model(tmp_path):
     _assert_user_error(_cli("serve", f"--workdir={tmp_path}", cwd=tmp_path), "no pushed model", "run")
 
 
+def test_report_without_any_run(tmp_path):
+    _assert_user_error(_cli("report", f"--workdir={tmp_path}", cwd=tmp_path), "'text-classifier' has no runs",
+                       "run it first")
+
+
 @pytest.mark.parametrize("bad", ["\xff\xfe broken bytes", "   "])
 def test_bad_text_rows_name_the_line(tmp_path, bad):
     rows = list(sentiment_rows(40))
