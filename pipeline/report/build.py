@@ -26,13 +26,15 @@ def find_run(config: Config, workdir: str, run_id: Optional[str]) -> RunReport:
     runs = all_runs(layout.metadata_path, config.pipeline_name) if os.path.exists(layout.metadata_path) else []
     if not runs:
         raise UserError(f"pipeline {config.pipeline_name!r} has no runs in {layout.root}",
-                        hint="run it first (`python -m pipeline.cli run`), or pass the --workdir and --config it ran with")
+                        hint="run it first (`python -m pipeline.cli run`), or pass the --workdir and --config it ran "
+                             "with")
     if run_id is None:
         return runs[-1]
     found = [run for run in runs if run.run_id == run_id]
     if not found:
         raise UserError(f"pipeline {config.pipeline_name!r} has no run {run_id!r} in {layout.root}; its runs are: "
-                        f"{', '.join(run.run_id for run in runs)}", hint="--run=<one of them>, or no --run for the latest")
+                        f"{', '.join(run.run_id for run in runs)}",
+                        hint="--run=<one of them>, or no --run for the latest")
     return found[0]
 
 

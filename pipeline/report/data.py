@@ -24,7 +24,8 @@ class Lengths:
     mean: float
     median: Optional[float]
     max: float
-    cut_share: Optional[float]  # share of examples truncation cut; None: this kind's Transform cuts nothing
+    examples: int
+    cut: Optional[int]  # examples truncation cut; None: this kind's Transform cuts nothing
     pieces_cut_share: Optional[float]  # share of all word pieces that were cut
 
 
@@ -77,13 +78,13 @@ def _lengths(dataset) -> Optional[Lengths]:
     standard = histograms.get(statistics_pb2.Histogram.STANDARD)
     quantiles = histograms.get(statistics_pb2.Histogram.QUANTILES)
     median = quantiles.buckets[len(quantiles.buckets) // 2].low_value if quantiles and quantiles.buckets else None
-    cut_share = pieces_cut = None
+    examples = int(stats.common_stats.num_non_missing)
+    cut_examples = pieces_cut = None
     if cut is not None:
-        examples = cut.num_stats.common_stats.num_non_missing
-        cut_share = 1.0 - cut.num_stats.num_zeros / examples if examples else None
+        cut_examples = int(cut.num_stats.common_stats.num_non_missing - cut.num_stats.num_zeros)
         pieces_cut = cut.num_stats.mean / stats.mean if stats.mean else None
     return Lengths([(b.low_value, b.high_value, b.sample_count) for b in standard.buckets] if standard else [],
-                   stats.mean, median, stats.max, cut_share, pieces_cut)
+                   stats.mean, median, stats.max, examples, cut_examples, pieces_cut)
 
 
 def _anomalies(outputs: Dict[str, str]) -> List[str]:
@@ -122,9 +123,9 @@ def render(view: DataView) -> List[str]:
         blocks.append(html.paragraph("Transform recorded no word-piece counts for this run.", "muted"))
     else:
         median = "-" if lengths.median is None else f"{lengths.median:.0f}"
-        cut = ("nothing cut: this task kind's Transform keeps every piece" if lengths.cut_share is None else
-               f"cut by max_seq_length: {lengths.cut_share:.1%} of examples, {lengths.pieces_cut_share or 0:.1%} "
-               "of all word pieces")
+        cut = ("nothing cut: this task kind's Transform keeps every piece" if lengths.cut is None else
+               f"cut by max_seq_length: {lengths.cut:,} of {lengths.examples:,} examples "
+               f"({lengths.cut / max(lengths.examples, 1):.2%}), {lengths.pieces_cut_share or 0:.2%} of all pieces")
         blocks.append(html.paragraph(f"mean {lengths.mean:.1f}, median {median}, max {lengths.max:.0f} pieces; {cut}"))
         if lengths.buckets:
             blocks.append(html.images([("word pieces per example", plots.histogram(

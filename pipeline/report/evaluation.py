@@ -2,6 +2,7 @@
 thresholds of the EvalConfig TFMA ran (its eval_config.json, where TFMA has dropped the change thresholds of a first
 run, which has no baseline), which thresholds failed (its validations), and its confusion matrix."""
 import dataclasses
+import math
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -123,6 +124,8 @@ def number(value: Optional[float]) -> str:
     """Metric values and thresholds as the summary and the report print them."""
     if value is None:
         return "-"
+    if not math.isfinite(value):  # e.g. the precision of a class never predicted
+        return str(value)
     if value == round(value) and abs(value) >= 2:  # a count
         return f"{value:,.0f}"
     return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3f}"
@@ -196,7 +199,8 @@ def _breakdown(title: str, header: str, metrics: List[Metric], baseline: bool, p
                 [_value(m, "baseline") if m else html.cell("-")] if baseline else [])
         rows.append(row)
     chart = {p: {c: found[(p, c)].candidate for c in columns if (p, c) in found} for p in parts}
-    return [html.heading(title), html.table(headers, rows), html.images([(title, plots.bars(title, chart))])]
+    return [html.heading(title), html.table(headers, rows),
+            html.images([(f"per {header}", plots.bars(f"per {header}", chart))])]
 
 
 def _value(metric: Metric, model: str):

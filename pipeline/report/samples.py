@@ -72,9 +72,10 @@ def _parsed(prediction: Any) -> Any:
 def render(samples: List[Sample], served_by: str) -> List[str]:
     """The served-examples section's blocks."""
     labelled = any(s.labelled for s in samples)
-    rows = [[html.cell(json.dumps(s.request, ensure_ascii=False)), html.cell(json.dumps(s.response, ensure_ascii=False))]
-            + ([html.cell(s.labelled)] if labelled else []) for s in samples]
-    return [html.paragraph(f"Eval examples as a client sends them to serving_default, and the answers of {served_by} "
-                           "(the server's REST code, in process)."),
+    rows = [[html.cell(json.dumps(s.request, ensure_ascii=False)),
+             html.cell(json.dumps(s.response, ensure_ascii=False))] + ([html.cell(s.labelled)] if labelled else [])
+            for s in samples]
+    return [html.paragraph(f"Eval examples as a client sends them to serving_default, and what {served_by} answers "
+                           "through the server's own REST code, in process."),
             html.table(["request (one REST instance)", "response (its prediction)"] + (
                 ["in the data"] if labelled else []), rows)]

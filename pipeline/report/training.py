@@ -61,21 +61,22 @@ def render(curves: Optional[Curves], tensorboard: str) -> List[str]:
     if curves is None:
         return [html.paragraph("The Trainer wrote no TensorBoard event files in this run.", "muted")]
     names = curves.metrics()
-    headers = ["epoch"] + [f"{name} ({split})" for name in names for split in ("train", "eval")] + [
-        "seconds", "examples/s"]
+    headers = ["epoch", "seconds", "examples/s"] + [f"{name} ({split})" for name in names
+                                                    for split in ("train", "eval")]
     rows = []
     for epoch in range(curves.epochs):
         row = [html.cell(epoch + 1)]
+        for values, form in ((curves.seconds(), "{:.1f}"), (curves.examples_per_second(), "{:,.0f}")):
+            value = values[epoch] if epoch < len(values) else float("nan")
+            row.append(html.cell(form.format(value), value))
         for name in names:
             for split, values in (("train", curves.train[name]), ("eval", curves.evaluation[name])):
                 value = values[epoch] if epoch < len(values) else float("nan")
                 row.append(html.cell(f"{value:.4g}", value, metric=name, split=split, epoch=str(epoch + 1)))
-        for values, form in ((curves.seconds(), "{:.1f}"), (curves.examples_per_second(), "{:,.0f}")):
-            value = values[epoch] if epoch < len(values) else float("nan")
-            row.append(html.cell(form.format(value), value))
         rows.append(row)
     pictures = [(f"{name} per epoch", plots.curves(name, curves.train[name], curves.evaluation[name]))
                 for name in names]
     return [html.images(pictures), html.table(headers, rows),
             html.paragraph("seconds: the whole epoch, evaluation included; examples/s: its training steps."),
-            html.raw_paragraph(html.escape("The same curves in TensorBoard:"), f"<code>{html.escape(tensorboard)}</code>")]
+            html.raw_paragraph(html.escape("The same curves in TensorBoard:"),
+                               f"<code>{html.escape(tensorboard)}</code>")]
