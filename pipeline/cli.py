@@ -92,7 +92,8 @@ def _print_summary(config, report):
     from pipeline.report import summary
 
     path = Workdir(FLAGS.workdir).report_path(report.run_id)
-    print("\n".join(summary.lines(report, tasks.get(config.task).headline, path)), flush=True)
+    print("\n".join(summary.lines(report, tasks.get(config.task).headline, path if os.path.exists(path) else None)),
+          flush=True)
 
 
 def _status(config):

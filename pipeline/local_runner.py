@@ -34,7 +34,7 @@ def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
     os.makedirs(layout.root, exist_ok=True)
     tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
     report = latest_run(paths.metadata_path, config.pipeline_name)
-    build.write(config, workdir, report)
+    build.write_after_run(config, workdir, report)
     return report, paths
 
 

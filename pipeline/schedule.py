@@ -73,7 +73,7 @@ def fire(config: Config, workdir: str, at: datetime.datetime) -> Firing:
         paths = span_paths(config, layout, newest, input_format.directory_pattern)
         tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
         report = all_runs(paths.metadata_path, config.pipeline_name)[-1]
-        build.write(config, workdir, report)
+        build.write_after_run(config, workdir, report)
         return Firing(at, "ran", newest.number, report)
 
 

@@ -64,6 +64,17 @@ def write(config: Config, workdir: str, run: RunReport) -> str:
     return path
 
 
+def write_after_run(config: Config, workdir: str, run: RunReport) -> Optional[str]:
+    """`write` at the end of a run: the run has succeeded (and pushed) by then, so a report that cannot be written is
+    a warning with the command that retries, not a failed run. Returns the path, or None."""
+    try:
+        return write(config, workdir, run)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("the run report could not be written (%s: %s); retry with `python -m pipeline.cli report "
+                    "--run=%s`", type(exc).__name__, exc, run.run_id)
+        return None
+
+
 def _verdict(run: RunReport) -> str:
     if run.blessed is None:
         return html.verdict("not evaluated", False)
