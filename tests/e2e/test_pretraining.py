@@ -9,6 +9,7 @@ import textwrap
 import pytest
 
 from pipeline import status
+from tests import report_page
 from tests.generated_data import review_documents, sentiment_rows, write_csv, write_documents
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +38,7 @@ def runs(tmp_path_factory):
     workdir = str(root / "work")
     pretrained = local_runner.run(config_lib.load(None, PRETRAIN + [f"data.input_path={corpus}"]), workdir)
     finetuned = local_runner.run(config_lib.load(None, FINETUNE + [f"data.input_path={labelled}"]), workdir)
-    return pretrained, finetuned
+    return pretrained, finetuned, corpus, labelled
 
 
 def _pushed(paths, model_name, version):
@@ -45,7 +46,7 @@ def _pushed(paths, model_name, version):
 
 
 def test_pretraining_is_gated_on_perplexity_and_exports_its_backbone_as_a_preset(runs):
-    (report, paths), _ = runs
+    (report, paths), *_ = runs
     assert {c.component_id: c.state for c in report.components}["Trainer"] == "COMPLETE"
     assert report.blessed is True and report.pushed_version
     pushed = _pushed(paths, "mlm", report.pushed_version)
@@ -55,7 +56,7 @@ def test_pretraining_is_gated_on_perplexity_and_exports_its_backbone_as_a_preset
 
 
 def test_the_classifier_is_fine_tuned_from_the_blessed_pretrained_model(runs):
-    (pretrain_report, pretrain_paths), (report, paths) = runs
+    (pretrain_report, pretrain_paths), (report, paths), *_ = runs
     states = {c.component_id: c.state for c in report.components}
     assert states["base_model_resolver"] == "COMPLETE" and states["Trainer"] == "COMPLETE", states
     assert report.blessed is True and report.pushed_version
@@ -68,7 +69,7 @@ def test_the_classifier_is_fine_tuned_from_the_blessed_pretrained_model(runs):
 
 
 def test_pretraining_score_signature_runs_in_a_new_process(runs):
-    (report, paths), _ = runs
+    (report, paths), *_ = runs
     script = textwrap.dedent(f"""
         import json, tensorflow as tf, tensorflow_text
         model = tf.saved_model.load({_pushed(paths, "mlm", report.pushed_version)!r})
@@ -80,6 +81,30 @@ def test_pretraining_score_signature_runs_in_a_new_process(runs):
     scores = json.loads(out.stdout.strip().splitlines()[-1])
     assert scores["token_count"][0] >= 1 and scores["token_count"][1] == 0
     assert scores["loss_sum"][0] > 0 and 0 <= scores["correct_count"][0] <= scores["token_count"][0]
+
+
+def test_reports_and_status_show_each_pipelines_headline_metric(runs):
+    from components import tasks
+    from components.core import config as config_lib
+    from components.core.layout import Workdir
+    from pipeline.report import summary
+
+    (pretrained, paths), (finetuned, _), corpus, labelled = runs
+    workdir = os.path.dirname(paths.pipeline_root)
+    page = report_page.read(Workdir(workdir).report_path(pretrained.run_id))
+    written = report_page.assert_holds_tfma_metrics(page, pretrained.evaluation_uri)
+    perplexity, accuracy = written[("perplexity", "", "")], written[("token_accuracy", "", "")]
+    report_page.assert_valid_pngs(page, "loss per epoch", "mlm_perplexity per epoch", "word pieces per example")
+    lines = summary.lines(pretrained, tasks.get("masked_lm").headline, None)
+    assert lines.index(f"  perplexity {perplexity:.3f} (no baseline yet, needs <= 150) -> BLESSED") + 1 == \
+        lines.index(f"  token_accuracy {accuracy:.3f} (no baseline yet, needs >= 0) -> BLESSED")
+    pretrain_status = status.lines(config_lib.load(None, PRETRAIN + [f"data.input_path={corpus}"]), workdir)
+    assert any(pretrained.run_id in line and f"perplexity {perplexity:.3f}" in line for line in pretrain_status)
+    finetune_status = status.lines(config_lib.load(None, FINETUNE + [f"data.input_path={labelled}"]), workdir)
+    accuracy = status.metric(finetuned.evaluation_uri, "accuracy")
+    assert any(finetuned.run_id in line and f"accuracy {accuracy:.3f}" in line for line in finetune_status)
+    report_page.assert_holds_tfma_metrics(report_page.read(Workdir(workdir).report_path(finetuned.run_id)),
+                                          finetuned.evaluation_uri)
 
 
 def _output_uri(metadata_path, pipeline_name, component, key):
