@@ -1,15 +1,18 @@
 # The commands README names. Each one sets up the environment first (a no-op once .venv matches the lock).
 PY := .venv/bin/python
 
-.PHONY: setup demo test test-fast bench-sst2 bench-ner bench-causal-lm bench-mlm bench-demo bench-speed lock
+.PHONY: setup browser demo test test-fast bench-sst2 bench-ner bench-causal-lm bench-mlm bench-demo bench-speed lock
 
 setup:
 	@bash scripts/setup.sh
 
+browser:  ## headless chromium for the report test (installed with apt-get when root; a no-op once there)
+	@bash scripts/install_chromium.sh
+
 demo: setup  ## fetch the demo data, run the pipeline, serve the pushed model on 127.0.0.1:8501
 	$(PY) -m pipeline.cli demo
 
-test: setup  ## the whole suite, end-to-end runs included (what CI runs)
+test: setup browser  ## the whole suite, end-to-end runs included (what CI runs)
 	$(PY) -m pytest -q
 
 test-fast: setup  ## unit tests only

@@ -1,11 +1,12 @@
 """Command line: `run` the pipeline, `serve` the pushed models, or `demo` (run, then serve); `schedule` retraining on
-new spans and see its `status`; `compile` the pipeline for Kubeflow.
+new spans and see its `status`; rewrite a past run's HTML `report`; `compile` the pipeline for Kubeflow.
 
     python -m pipeline.cli demo
     python -m pipeline.cli run --config=my.yaml --set training.epochs=5 --set data.input_path=reviews.csv
     python -m pipeline.cli serve --workdir=workdir
     python -m pipeline.cli schedule --set 'data.input_path=data/span-{SPAN}' --set 'schedule.cron=0 3 * * *'
     python -m pipeline.cli status --set 'data.input_path=data/span-{SPAN}'
+    python -m pipeline.cli report --run=2026-11-30T03:00:00.123456   # default: the latest run
     python -m pipeline.cli compile --num_classes=2 --kfp_image=... --kfp_pipeline_root=gs://... (see BUILD.md)
 """
 import errno
@@ -23,7 +24,7 @@ from components.core.layout import Workdir  # noqa: E402
 from pipeline import console  # noqa: E402
 
 DEFAULT_PRESET = "classification"  # a task kind's name stands for the preset it ships
-COMMANDS = ("run", "serve", "demo", "predict", "schedule", "status", "compile")
+COMMANDS = ("run", "serve", "demo", "predict", "schedule", "status", "report", "compile")
 
 flags.DEFINE_string("config", DEFAULT_PRESET, "YAML preset with the pipeline's config, or a task kind ("
                     "classification, token_classification, masked_lm, causal_lm) for the preset it ships.")
@@ -36,6 +37,8 @@ flags.DEFINE_multi_string(
     "text_pair", [], "predict: the second text of a sentence pair, one per --text, in order (a classifier trained "
     "with data.text_pair_column), e.g. --text=\"premise\" --text_pair=\"hypothesis\".")
 flags.DEFINE_enum("protocol", "rest", ["rest", "grpc"], "predict: which of the server's APIs to call.")
+flags.DEFINE_string("run", None, "report: the run (its id, as `status` lists them) whose report to rewrite; "
+                    "default: the latest run.")
 flags.DEFINE_integer("max_runs", None, "schedule: stop after this many cron firings (default: never).")
 flags.DEFINE_integer("num_classes", 0, "compile: the number of labels (2 picks AUC, more picks macro-F1).")
 flags.DEFINE_string("kfp_output_dir", "kubeflow", "compile: where the pipeline and recurring-run JSON are written.")
@@ -64,6 +67,8 @@ def main(argv):
         _schedule(config)
     if argv[1] == "status":
         _status(config)
+    if argv[1] == "report":
+        _report(config)
     if argv[1] == "compile":
         _compile(config)
 
@@ -72,23 +77,39 @@ def _run(config):
     from pipeline import local_runner  # heavy imports only for the commands that need them
 
     report, _ = local_runner.run(config, FLAGS.workdir)
-    print("\n".join(report.lines()), flush=True)
+    _print_summary(config, report)
 
 
 def _schedule(config):
     from pipeline import schedule
 
-    for firing in schedule.run(config, FLAGS.workdir, max_runs=FLAGS.max_runs):
+    def show(firing):
         span = f" (span {firing.span})" if firing.span is not None else ""
         print(f"{firing.at.isoformat()}: {firing.outcome}{span}", flush=True)
         if firing.report:
-            print("\n".join(firing.report.lines()), flush=True)
+            _print_summary(config, firing.report)
+
+    schedule.run(config, FLAGS.workdir, max_runs=FLAGS.max_runs, on_firing=show)
+
+
+def _print_summary(config, report):
+    from pipeline.report import summary
+
+    path = Workdir(FLAGS.workdir).report_path(report.run_id)
+    print("\n".join(summary.lines(report, tasks.get(config.task).headline, path if os.path.exists(path) else None)),
+          flush=True)
 
 
 def _status(config):
     from pipeline import status
 
     print("\n".join(status.lines(config, FLAGS.workdir)), flush=True)
+
+
+def _report(config):
+    from pipeline.report import build
+
+    print(f"wrote {build.write(config, FLAGS.workdir, build.find_run(config, FLAGS.workdir, FLAGS.run))}", flush=True)
 
 
 def _compile(config):

@@ -12,7 +12,8 @@ from components.core.log import progress as PROGRESS
 _COMPONENT_LINE = re.compile(r"^Component .* is (running|finished)\.$|^A cached execution \d+ is used\.$")
 _KNOWN_NOISE = ("property_predicate is not supported", "payload_format custom property", "Tables initialized inside",
                 "python-snappy", "Skipping registering GPU", "could not be found in the model's function",
-                "Found untraced functions", "Could not find cuda drivers")
+                "Found untraced functions", "Could not find cuda drivers",
+                "tf_record_iterator (from tensorflow")  # TFMA's and TensorBoard's readers (report, status)
 
 
 class _LibraryFilter(logging.Filter):
@@ -46,6 +47,7 @@ def setup() -> None:
         PROGRESS.propagate = False
     logging.getLogger("absl").setLevel(logging.INFO)
     # Beam and TFX log through the root logger into absl's handler: filter there, where every record passes.
-    for handler in {absl_logging.get_absl_handler(), *logging.getLogger().handlers}:
-        if not any(isinstance(f, _LibraryFilter) for f in handler.filters):
-            handler.addFilter(_LibraryFilter())
+    # TensorFlow's logger may get a handler of its own when TensorFlow is imported later: filter the logger itself.
+    for where in {absl_logging.get_absl_handler(), *logging.getLogger().handlers, logging.getLogger("tensorflow")}:
+        if not any(isinstance(f, _LibraryFilter) for f in where.filters):
+            where.addFilter(_LibraryFilter())

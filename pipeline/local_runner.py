@@ -15,11 +15,13 @@ from components.core.log import progress as log
 from components.text import readers
 from pipeline import demo_data
 from pipeline.pipeline import PipelinePaths, create_pipeline
+from pipeline.report import build
 from pipeline.run_report import RunReport, latest_run
 
 
 def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
-    """Checks the data, runs every component (cached ones are skipped) and reports what happened."""
+    """Checks the data, runs every component (cached ones are skipped), writes the run's HTML report
+    (Workdir.report_path) and returns what happened."""
     layout = Workdir(workdir)
     format_name = tasks.get(config.task).input_format
     input_format = readers.FORMATS[format_name]
@@ -31,7 +33,9 @@ def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
     paths = workdir_paths(layout, train_path, config.data, input_format.directory_pattern)
     os.makedirs(layout.root, exist_ok=True)
     tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
-    return latest_run(paths.metadata_path, config.pipeline_name), paths
+    report = latest_run(paths.metadata_path, config.pipeline_name)
+    build.write_after_run(config, workdir, report)
+    return report, paths
 
 
 def check_inputs(data: DataConfig, train_path: str, input_format: readers.InputFormat) -> int:

@@ -24,6 +24,7 @@ from components.core.log import progress as log
 from components.text import readers
 from pipeline import local_runner, spans
 from pipeline.pipeline import PipelinePaths, create_pipeline
+from pipeline.report import build
 from pipeline.run_report import RunReport, all_runs
 
 _FINISHED = ("COMPLETE", "CACHED")
@@ -39,8 +40,10 @@ class Firing:
 
 def run(config: Config, workdir: str, max_runs: Optional[int] = None,
         now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.timezone.utc),
-        sleep: Callable[[float], None] = time.sleep) -> List[Firing]:
-    """Waits for each firing of schedule.cron and handles it; stops after `max_runs` firings (None: never)."""
+        sleep: Callable[[float], None] = time.sleep,
+        on_firing: Callable[[Firing], None] = lambda firing: None) -> List[Firing]:
+    """Waits for each firing of schedule.cron and handles it, then calls `on_firing` with it (the CLI prints its run
+    summary there); stops after `max_runs` firings (None: never)."""
     _require_spans(config)
     firings: List[Firing] = []
     while max_runs is None or len(firings) < max_runs:
@@ -49,11 +52,13 @@ def run(config: Config, workdir: str, max_runs: Optional[int] = None,
         sleep(max(0.0, (due - now()).total_seconds()))
         firings.append(fire(config, workdir, due))
         log.info("firing %s: %s", due.isoformat(), firings[-1].outcome)
+        on_firing(firings[-1])
     return firings
 
 
 def fire(config: Config, workdir: str, at: datetime.datetime) -> Firing:
-    """One firing: under the lock, run the pipeline on the newest span if no finished run has seen it."""
+    """One firing: under the lock, run the pipeline on the newest span if no finished run has seen it, and write
+    that run's report."""
     _require_spans(config)
     layout = Workdir(workdir)
     with _locked(layout) as held:
@@ -67,7 +72,9 @@ def fire(config: Config, workdir: str, at: datetime.datetime) -> Firing:
         num_classes = local_runner.check_inputs(config.data, newest.path, input_format)
         paths = span_paths(config, layout, newest, input_format.directory_pattern)
         tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
-        return Firing(at, "ran", newest.number, all_runs(paths.metadata_path, config.pipeline_name)[-1])
+        report = all_runs(paths.metadata_path, config.pipeline_name)[-1]
+        build.write_after_run(config, workdir, report)
+        return Firing(at, "ran", newest.number, report)
 
 
 def newest_finished_span(metadata_path: str, pipeline_name: str) -> Optional[int]:

@@ -1,7 +1,8 @@
 """`status`: what retraining has done, read back from ML Metadata and the serving directory.
 
-One line per run (span, the candidate's accuracy as the Evaluator measured it, blessing, pushed version), the spans
-waiting on disk, and the version TF Serving's default policy (and `serve`) answers with: the highest pushed one.
+One line per run (span, the candidate's value of the task kind's headline metric as the Evaluator measured it,
+blessing, pushed version), the spans waiting on disk, and the version TF Serving's default policy (and `serve`)
+answers with: the highest pushed one.
 """
 import os
 from typing import List, Optional
@@ -12,9 +13,8 @@ from components.core.errors import UserError
 from components.core.layout import Workdir
 from components.text import readers
 from pipeline import spans
+from pipeline.report import evaluation
 from pipeline.run_report import RunReport, all_runs
-
-ACCURACY = "accuracy"  # the metric name components/tasks/classification/evaluation.py gates on
 
 
 def lines(config: Config, workdir: str) -> List[str]:
@@ -22,40 +22,26 @@ def lines(config: Config, workdir: str) -> List[str]:
     metadata_path = layout.metadata_path
     runs = all_runs(metadata_path, config.pipeline_name) if os.path.exists(metadata_path) else []
     out = [f"pipeline {config.pipeline_name!r}, work directory {layout.root}: {len(runs)} run(s)"]
-    out += [_run_line(run) for run in runs]
+    headline = tasks.get(config.task).headline.name
+    out += [_run_line(run, headline) for run in runs]
     if SPAN in config.data.input_path:
         out.append(_spans_line(config, runs))
     out.append(_serving_line(layout.model_dir(config.serving.model_name)))
     return out
 
 
-def accuracy(evaluation_uri: Optional[str]) -> Optional[float]:
-    """The candidate model's overall accuracy from the Evaluator's output (None when it wrote none)."""
-    return metric(evaluation_uri, ACCURACY)
-
-
 def metric(evaluation_uri: Optional[str], name: str) -> Optional[float]:
     """The candidate model's overall value of metric `name` from the Evaluator's output (None when it wrote none)."""
-    if not evaluation_uri or not os.path.isdir(evaluation_uri):
-        return None
-    import tensorflow_model_analysis as tfma  # only `status` pays for this import
-
-    found = {}
-    for metrics in tfma.load_metrics(evaluation_uri):
-        if metrics.slice_key.single_slice_keys:
-            continue  # a slice, not the whole eval set
-        for item in metrics.metric_keys_and_values:
-            key = item.key
-            if key.name == name and not key.is_diff and not key.HasField("sub_key"):
-                found[key.model_name] = item.value.double_value.value
-    return found.get("candidate", found.get(""))
+    result = evaluation.read(evaluation_uri)
+    found = result.get(name) if result else None
+    return found.candidate if found else None
 
 
-def _run_line(run: RunReport) -> str:
-    value = accuracy(run.evaluation_uri)
+def _run_line(run: RunReport, headline: str) -> str:
+    value = metric(run.evaluation_uri, headline)
     verdict = {None: "not evaluated", True: "BLESSED", False: "NOT blessed"}[run.blessed]
     return (f"  {run.run_id}  span {'-' if run.span is None else run.span:>4}  "
-            f"accuracy {'-' if value is None else f'{value:.3f}':>5}  {verdict:<13}  "
+            f"{headline} {evaluation.number(value):>5}  {verdict:<13}  "
             f"{'pushed as ' + run.pushed_version if run.pushed_version else 'not pushed'}")
 
 

@@ -7,6 +7,10 @@ PADDING_MASK = "padding_mask"
 SEGMENT_IDS = "segment_ids"
 LABEL_ID = "label_id"
 MODEL_INPUTS = (TOKEN_IDS, PADDING_MASK, SEGMENT_IDS)
+# Every kind also writes, int64 [] per example, its word pieces before any truncation, and a kind that truncates to
+# max_seq_length how many it dropped. No model reads them: Transform's post-transform statistics describe them for
+# the run report.
+NUM_PIECES, CUT_PIECES = "num_pieces", "cut_pieces"
 
 # Token classification. Raw: one tf.Example per sentence with its words and their tags (bytes lists).
 TOKENS, TAGS = "tokens", "tags"

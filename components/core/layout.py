@@ -4,10 +4,12 @@
     <workdir>/pipeline_root/             component outputs
     <workdir>/serving/<model>/<version>/ what the Pusher writes and `serve` serves
     <workdir>/data/                      the demo data, fetched once
+    <workdir>/reports/<run id>.html      each run's report (`report` rewrites it)
     <workdir>/schedule.lock              held by the scheduler that is firing
 """
 import dataclasses
 import os
+import re
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +38,10 @@ class Workdir:
     @property
     def data_dir(self) -> str:
         return os.path.join(self.root, "data")
+
+    def report_path(self, run_id: str) -> str:
+        """The HTML report of run `run_id` (ML Metadata's pipeline_run name, a timestamp: ':' becomes '-')."""
+        return os.path.join(self.root, "reports", re.sub(r"[^\w.-]", "-", run_id) + ".html")
 
     @property
     def schedule_lock(self) -> str:

@@ -7,6 +7,8 @@ import urllib.request
 
 import pytest
 
+from tests import report_page
+
 pytestmark = pytest.mark.e2e
 
 SUBJECTS = ["the cat", "the dog", "a bird", "the old man", "my sister"]
@@ -97,6 +99,26 @@ def test_the_pushed_lm_carries_a_generation_warmup_request_that_replays(run):
     report, paths, _ = run
     version_dir = os.path.join(paths.serving_root, "story_lm", report.pushed_version)
     assert warmup.warm_up(LoadedModel("story_lm", int(report.pushed_version), version_dir)) == 1
+
+
+def test_the_report_summary_and_status_show_perplexity_and_generation_samples(run):
+    from components import tasks
+    from components.core import config as config_lib
+    from components.core.layout import Workdir
+    from pipeline import status
+    from pipeline.report import summary
+
+    report, paths, overrides = run
+    workdir = os.path.dirname(paths.pipeline_root)
+    page = report_page.read(Workdir(workdir).report_path(report.run_id))
+    written = report_page.assert_holds_tfma_metrics(page, report.evaluation_uri)
+    perplexity = written[("perplexity", "", "")]
+    report_page.assert_valid_pngs(page, "loss per epoch", "perplexity per epoch", "word pieces per example")
+    assert page.text.count('{"prompt": "') == 5 and "nothing cut" in page.text  # generation samples; packed
+    assert f"  perplexity {perplexity:.3f} (no baseline yet, needs <= 4) -> BLESSED" in summary.lines(
+        report, tasks.get("causal_lm").headline, None)
+    (line,) = [line for line in status.lines(config_lib.load(None, overrides), workdir) if report.run_id in line]
+    assert f"perplexity {perplexity:.3f}" in line and "BLESSED" in line
 
 
 def test_a_perplexity_above_the_threshold_blesses_and_pushes_nothing(run):

@@ -9,6 +9,7 @@ import textwrap
 import pytest
 
 from pipeline import status
+from tests import report_page
 from tests.generated_data import (entity_sentences, review_documents, sentiment_rows, write_conll, write_csv,
                                   write_documents)
 
@@ -43,7 +44,7 @@ def runs(tmp_path_factory):
     finetuned = local_runner.run(config_lib.load(None, FINETUNE + [f"data.input_path={labelled}"]), workdir)
     tagged = write_conll(root / "entities.conll", entity_sentences(200, seed=4))
     tagger = local_runner.run(config_lib.load(None, NER + [f"data.input_path={tagged}"]), workdir)
-    return pretrained, finetuned, tagger
+    return pretrained, finetuned, tagger, corpus, labelled
 
 
 def _pushed(paths, model_name, version):
@@ -91,6 +92,30 @@ def _base_vocabulary(paths, report):
     base = _pushed(paths, "mlm", report.pushed_version)
     with open(os.path.join(base, "assets.extra", "backbone", "assets", "tokenizer", "vocabulary.txt")) as f:
         return f.read().split("\n")[:-1]
+
+
+def test_reports_and_status_show_each_pipelines_headline_metric(runs):
+    from components import tasks
+    from components.core import config as config_lib
+    from components.core.layout import Workdir
+    from pipeline.report import summary
+
+    (pretrained, paths), (finetuned, _), _, corpus, labelled = runs
+    workdir = os.path.dirname(paths.pipeline_root)
+    page = report_page.read(Workdir(workdir).report_path(pretrained.run_id))
+    written = report_page.assert_holds_tfma_metrics(page, pretrained.evaluation_uri)
+    perplexity, accuracy = written[("perplexity", "", "")], written[("token_accuracy", "", "")]
+    report_page.assert_valid_pngs(page, "loss per epoch", "mlm_perplexity per epoch", "word pieces per example")
+    lines = summary.lines(pretrained, tasks.get("masked_lm").headline, None)
+    assert lines.index(f"  perplexity {perplexity:.3f} (no baseline yet, needs <= 150) -> BLESSED") + 1 == \
+        lines.index(f"  token_accuracy {accuracy:.3f} (no baseline yet, needs >= 0) -> BLESSED")
+    pretrain_status = status.lines(config_lib.load(None, PRETRAIN + [f"data.input_path={corpus}"]), workdir)
+    assert any(pretrained.run_id in line and f"perplexity {perplexity:.3f}" in line for line in pretrain_status)
+    finetune_status = status.lines(config_lib.load(None, FINETUNE + [f"data.input_path={labelled}"]), workdir)
+    accuracy = status.metric(finetuned.evaluation_uri, "accuracy")
+    assert any(finetuned.run_id in line and f"accuracy {accuracy:.3f}" in line for line in finetune_status)
+    report_page.assert_holds_tfma_metrics(report_page.read(Workdir(workdir).report_path(finetuned.run_id)),
+                                          finetuned.evaluation_uri)
 
 
 def _output_uri(metadata_path, pipeline_name, component, key):

@@ -56,6 +56,11 @@ def test_predict_for_a_pair_model_needs_one_text_pair_per_text(tmp_path):
     _assert_user_error(result, "one text_pair per text (got 2 texts and 1 text_pairs)", "--text_pair=")
 
 
+def test_report_without_any_run(tmp_path):
+    _assert_user_error(_cli("report", f"--workdir={tmp_path}", cwd=tmp_path), "'text-classifier' has no runs",
+                       "run it first")
+
+
 @pytest.mark.parametrize("bad", ["\xff\xfe broken bytes", "   "])
 def test_bad_text_rows_name_the_line(tmp_path, bad):
     rows = list(sentiment_rows(40))

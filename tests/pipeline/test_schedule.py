@@ -120,10 +120,12 @@ def three_spans(tmp_path_factory):
         "schedule.warm_start=true", "evaluation.min_accuracy=0.0", "evaluation.max_accuracy_drop=0.2"])
     work = str(root / "work")
     clock = iter([HOUR_START + datetime.timedelta(hours=h) for h in range(3) for _ in range(2)])
-    firings = []
+    firings, handed = [], []
     for number, label_noise in ((1, 0.0), (2, 1.0), (3, 0.0)):
         _span_dir(root / "spans", number, sentiment_rows(300, seed=number, label_noise=label_noise))
-        firings += schedule.run(config, work, max_runs=1, now=lambda: next(clock), sleep=lambda _: None)
+        firings += schedule.run(config, work, max_runs=1, now=lambda: next(clock), sleep=lambda _: None,
+                                on_firing=handed.append)
+    assert handed == firings  # as each firing ends: the CLI prints its run summary there
     return config, work, firings
 
 
@@ -143,12 +145,13 @@ def test_a_regressed_span_is_not_pushed_and_the_next_clean_one_is(three_spans):
     assert _versions(work) == sorted(int(r.pushed_version) for r in (first, clean))
     evaluated = {"HoldoutExampleGen", "Evaluator"}
     assert all(evaluated <= {c.component_id for c in f.report.components} for f in firings)
+    assert all(os.path.isfile(Workdir(work).report_path(f.report.run_id)) for f in firings)  # each run's report
 
 
 @pytest.mark.e2e
 def test_regression_is_the_accuracy_drop_against_the_blessed_model(three_spans):
     _, _, firings = three_spans
-    first, regressed, clean = (status.accuracy(f.report.evaluation_uri) for f in firings)
+    first, regressed, clean = (status.metric(f.report.evaluation_uri, "accuracy") for f in firings)
     assert first > 0.9 and clean > first - 0.2
     assert regressed < first - 0.2  # below the change threshold; min_accuracy (0) let it through
 

@@ -10,6 +10,8 @@ Signatures:
 A prompt is tokenized by the Transform graph and starts after a document separator, as every document does in
 training, so an empty prompt starts a new document.
 """
+from typing import Mapping, Sequence
+
 import keras
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -27,6 +29,7 @@ from components.text.readers.text_corpus import TEXT
 from components.text.tokenization.detokenizer import detokenize
 from components.text.tokenization.tokenizer import read_vocabulary
 
+PROMPT_WORDS = 4  # request_text: how much of a document a sample prompt keeps
 _SCORE_CHUNK = 16  # windows scored per model call: bounds the (windows, length, vocabulary) logits in memory
 
 
@@ -88,6 +91,12 @@ class CausalLMServingModule(tf.Module):
 
         losses = tf.map_fn(chunk_losses, chunked, fn_output_signature=tf.float32)  # (C, chunk)
         return tf.reshape(losses, [-1])[:count]
+
+
+def request_text(raw: Mapping[str, Sequence[bytes]], config: Config) -> str:
+    """A prompt a client might send for one raw example: the document's first PROMPT_WORDS words, which the model
+    continues (the run report shows a few such generation samples)."""
+    return " ".join(raw[TEXT][0].decode("utf-8").split()[:PROMPT_WORDS])
 
 
 def export(model: keras.Model, tft_output: tft.TFTransformOutput, config: Config, export_dir: str) -> None:

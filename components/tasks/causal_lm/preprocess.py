@@ -8,7 +8,7 @@ from components.text.tokenization import wordpiece_learner
 
 def preprocess(inputs: dict, config: Config) -> dict:
     """Outputs token_ids: int64, one variable-length row of word pieces per document, no special tokens (the
-    trainer packs documents into windows and adds the separators)."""
+    trainer packs documents into windows and adds the separators, so nothing is cut), and num_pieces."""
     texts = strings(inputs[TEXT])
-    encoder = wordpiece_learner.learned_encoder(texts, config.tokenizer)
-    return {features.TOKEN_IDS: encoder.wordpieces(texts).to_sparse()}
+    pieces = wordpiece_learner.learned_encoder(texts, config.tokenizer).wordpieces(texts)
+    return {features.TOKEN_IDS: pieces.to_sparse(), features.NUM_PIECES: pieces.row_lengths()}

@@ -7,7 +7,7 @@ from components.text.readers import TEXT
 
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=build_lm_eval_config,
-    input_format=TEXT, request=request, headline=PERPLEXITY,
+    input_format=TEXT, request=request, request_text=export.request_text, headline=PERPLEXITY,
     transform_reads=("tokenizer",),
     takes_base_model=False,
     trainer_reads=("tokenizer", "model", "training"))

@@ -4,6 +4,8 @@
   serving_examples   examples: serialized tf.Example    -> the same
   transform_features examples: serialized tf.Example    -> Transform's outputs, label_id included (TFMA's labels)
 """
+from typing import Mapping, Sequence
+
 import keras
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -49,6 +51,11 @@ class PairClassifierServingModule(ClassifierServingModule):
         with tf.control_dependencies([same_size]):
             text, text_pair = tf.identity(text), tf.identity(text_pair)
         return self._predict({**self._raw(self._text_key, text), **self._raw(self._pair_key, text_pair)})
+
+
+def request_text(raw: Mapping[str, Sequence[bytes]], config: Config) -> str:
+    """What a client sends for one raw example (the run report serves a few eval examples)."""
+    return raw[config.data.text_column][0].decode("utf-8")
 
 
 def export(model: keras.Model, tft_output: tft.TFTransformOutput, config: Config, export_dir: str) -> None:

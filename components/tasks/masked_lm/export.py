@@ -10,6 +10,7 @@ same targets (given the same pretraining settings).
 Beside the SavedModel, `presets.BACKBONE_DIR` holds the backbone and vocabulary as a keras-hub preset.
 """
 import os
+from typing import Mapping, Sequence
 
 import keras
 import tensorflow as tf
@@ -27,7 +28,7 @@ from components.tasks.masked_lm import masking, segments
 from components.tasks.masked_lm.chunked import map_in_chunks
 from components.tasks.masked_lm.model import MLM, backbone_of
 from components.tasks.masked_lm.train import masker_for
-from components.text.readers.text_corpus import SENTENCES
+from components.text.readers.text_corpus import SENTENCES, TEXT
 from components.text.tokenization.tokenizer import read_vocabulary
 
 _SCORE_CHUNK = 16  # instances per model call: bounds the (instances, targets, vocabulary) logits in memory
@@ -72,6 +73,11 @@ class MaskedLMServingModule(tf.Module):
         correct = tf.cast(tf.argmax(logits, -1, output_type=tf.int32) == targets, tf.float32) * weights
         return {LOSS_SUM: tf.reduce_sum(losses, -1), CORRECT_COUNT: tf.reduce_sum(correct, -1),
                 TOKEN_COUNT: tf.reduce_sum(weights, -1)}
+
+
+def request_text(raw: Mapping[str, Sequence[bytes]], config: Config) -> str:
+    """What a client sends for one raw example: the document, to be scored (the run report serves a few)."""
+    return raw[TEXT][0].decode("utf-8")
 
 
 def export(model: keras.Model, tft_output: tft.TFTransformOutput, config: Config, export_dir: str) -> None:

@@ -9,10 +9,11 @@ from components.text.tokenization import wordpiece_learner
 
 def preprocess(inputs: dict, config: Config) -> dict:
     """Outputs token_ids (int64, one variable-length row of pieces per document, no special tokens) and
-    sentence_lengths (pieces per sentence, where NSP may split). Masking is not done here: the trainer re-draws it
-    every epoch."""
+    sentence_lengths (pieces per sentence, where NSP may split), and num_pieces. Masking is not done here: the trainer
+    re-draws it every epoch; nor is truncation: the trainer cuts documents into windows."""
     sentences = tf.RaggedTensor.from_sparse(inputs[SENTENCES])  # (B, (S)) strings
     encoder = wordpiece_learner.learned_encoder(sentences.flat_values, config.tokenizer)
     pieces = sentences.with_flat_values(encoder.wordpieces(sentences.flat_values))  # (B, (S), (P))
     return {features.TOKEN_IDS: pieces.merge_dims(1, 2).to_sparse(),
-            features.SENTENCE_LENGTHS: pieces.row_lengths(axis=2).to_sparse()}
+            features.SENTENCE_LENGTHS: pieces.row_lengths(axis=2).to_sparse(),
+            features.NUM_PIECES: pieces.merge_dims(1, 2).row_lengths()}

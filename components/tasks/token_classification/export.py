@@ -19,6 +19,8 @@ The split normalizes as tokenizer.lowercase says; with and without lowercasing, 
 characters, so a base model whose casing overrides that setting (components/nn/base_vocabulary.py) may split
 such rare words differently from its training data.
 """
+from typing import Mapping, Sequence
+
 import keras
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -71,6 +73,11 @@ class EntityServingModule(TransformServingModule):
         last_word = tf.gather(starts.row_starts(), spans.rows) + spans.end_word - 1
         return {ENTITIES: entity_spans.to_json(text, spans.rows, tf.gather(starts.flat_values, first_word),
                                                tf.gather(ends.flat_values, last_word), spans.types, spans.scores)}
+
+
+def request_text(raw: Mapping[str, Sequence[bytes]], config: Config) -> str:
+    """What a client sends for one raw example, its words joined by spaces (the run report serves a few)."""
+    return " ".join(word.decode("utf-8") for word in raw[features.TOKENS])
 
 
 def export(model: keras.Model, tft_output: tft.TFTransformOutput, config: Config, export_dir: str) -> None:

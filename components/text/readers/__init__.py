@@ -5,7 +5,9 @@ that choosing a format imports only its reader.
 """
 import dataclasses
 import importlib
-from typing import Optional
+from typing import Callable, Optional
+
+from components.core import features
 
 CSV = "csv"
 TEXT = "text"  # plain-text corpora, one tf.Example per document (text_corpus.py)
@@ -17,14 +19,15 @@ class InputFormat:
     executor: Optional[str]  # dotted path of a BaseExampleGenExecutor subclass; None: TFX's CsvExampleGen
     directory_pattern: str  # the files read when data.input_path is a directory
     check: str  # dotted path of check(path, data_config) -> summary with .rows, .label_counts, .describe()
+    label_feature: Callable[..., Optional[str]]  # (data_config) -> the raw feature holding the labels, if any
 
 
 FORMATS = {
-    CSV: InputFormat(None, "*.csv", "components.text.input_checks.check_data_csv"),
+    CSV: InputFormat(None, "*.csv", "components.text.input_checks.check_data_csv", lambda data: data.label_column),
     TEXT: InputFormat("components.text.readers.text_corpus.Executor", "*.txt*",
-                      "components.text.readers.text_check.check_data_text"),
+                      "components.text.readers.text_check.check_data_text", lambda data: None),
     CONLL: InputFormat("components.text.readers.conll.Executor", "*.conll",
-                       "components.text.readers.conll_check.check_data_conll"),
+                       "components.text.readers.conll_check.check_data_conll", lambda data: features.TAGS),
 }
 
 

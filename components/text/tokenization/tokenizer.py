@@ -114,12 +114,27 @@ class Encoder:
 
     def encode(self, texts: tf.Tensor, pairs: Optional[tf.Tensor] = None) -> Dict[str, tf.Tensor]:
         """`pairs` [B]: the second text of each sentence pair (NLI's hypothesis, a question's passage)."""
-        segments = [texts] if pairs is None else [texts, pairs]
-        return model_inputs([self.wordpieces(segment) for segment in segments], self._max_seq_length)
+        return model_inputs(self.segments(texts, pairs), self._max_seq_length)
+
+    def segments(self, texts: tf.Tensor, pairs: Optional[tf.Tensor] = None) -> List[tf.RaggedTensor]:
+        """The word pieces [B, (P)] of each text, and of each pair's second text: what `model_inputs` packs."""
+        return [self.wordpieces(segment) for segment in ([texts] if pairs is None else [texts, pairs])]
 
     def wordpieces(self, texts) -> tf.RaggedTensor:
         """Word-piece ids, one ragged dimension more than `texts`: [B] -> [B, (P)], words [B, (W)] -> [B, (W), (P)]."""
         return self._wordpiece.tokenize(self._normalizer.normalize(texts))
+
+
+def piece_counts(pieces: Union[tf.RaggedTensor, Sequence[tf.RaggedTensor]], padding_mask: tf.Tensor
+                 ) -> Dict[str, tf.Tensor]:
+    """Pieces [B, (P)] or [B, (W), (P)] (or a pair's two segments) and the padding_mask they were encoded with ->
+    NUM_PIECES (pieces before truncation) and CUT_PIECES (pieces truncation dropped), int64 [B]: what the run
+    report's data view shows."""
+    segments = list(pieces) if isinstance(pieces, (list, tuple)) else [pieces]
+    total = tf.add_n([tf.cast(segment.merge_dims(1, -1).row_lengths(), tf.int64) for segment in segments])
+    specials = len(segments) + 1  # [CLS] and each segment's [SEP] are not the text's
+    kept = tf.reduce_sum(tf.cast(padding_mask, tf.int64), axis=1) - specials
+    return {features.NUM_PIECES: total, features.CUT_PIECES: total - kept}
 
 
 def model_inputs(wordpieces: Union[tf.RaggedTensor, Sequence[tf.RaggedTensor]], max_seq_length: int

@@ -25,8 +25,9 @@ def encode_words(pieces: tf.RaggedTensor, max_seq_length: int,
                  tag_ids: Optional[tf.RaggedTensor] = None) -> Dict[str, tf.Tensor]:
     """Word pieces [B, (W), (P)] (Encoder.wordpieces of the words) -> int64 [B, max_seq_length] features.
 
-    Outputs token_ids, padding_mask, segment_ids (as Encoder.encode) and tag_mask; with `tag_ids` [B, (W)] (ids of
-    the words' tags, negative for tags the vocabulary lacks) also tag_ids, where those unknown tags are IGNORE_TAG.
+    Outputs token_ids, padding_mask, segment_ids (as Encoder.encode), tag_mask, and num_pieces and cut_pieces
+    (int64 [B], tokenizer.piece_counts); with `tag_ids` [B, (W)] (ids of the words' tags, negative for tags the
+    vocabulary lacks) also tag_ids, where those unknown tags are IGNORE_TAG.
     """
     pieces = _at_least_one_piece(pieces)
     fits = _fits(pieces, max_seq_length)  # [B, (W)]
@@ -34,6 +35,7 @@ def encode_words(pieces: tf.RaggedTensor, max_seq_length: int,
     first = _first_pieces(kept)  # [B, (pieces)] bool
     outputs = tokenizer.model_inputs(kept.merge_dims(1, 2), max_seq_length)
     outputs[TAG_MASK] = _pad(tf.cast(first, tf.int64), max_seq_length, 0)
+    outputs.update(tokenizer.piece_counts(pieces, outputs[features.PADDING_MASK]))
     if tag_ids is not None:
         # Flat, not ragged: a ragged mask asserts equal row splits, and at serving time (no tags) Transform feeds a
         # placeholder for the tags; pruning drops this branch but would still run a stateful assert.

@@ -75,6 +75,7 @@ def test_multiclass_accuracy_macro_f1_and_gate(tmp_path):
     per_class = [metrics[("f1_score", f"class_id:{c}")] for c in range(3)]
     assert metrics[("f1_scoremacro", "")] == pytest.approx(np.mean(per_class))
     assert 0.5 < metrics[("f1_scoremacro", "")] < 1.0
+    assert {(name, f"class_id:{c}") for name in ("precision", "recall") for c in range(3)} <= set(metrics)
     assert validation.validation_ok  # 0.75 > min_accuracy 0.5
 
 
@@ -83,3 +84,4 @@ def test_binary_auc_reported(tmp_path):
     metrics, _ = _evaluate(tmp_path, 2, rows)
     assert metrics[(ACCURACY, "")] == pytest.approx(1.0)
     assert metrics[("auc", "class_id:1")] == pytest.approx(1.0)
+    assert metrics[("f1_scoremacro", "")] == pytest.approx(1.0)  # reported for binary labels too

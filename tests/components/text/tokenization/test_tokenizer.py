@@ -36,6 +36,18 @@ def test_truncates_wordpieces_but_keeps_sep():
     assert encoded[features.PADDING_MASK].numpy().tolist() == [[1] * 8]
 
 
+def test_piece_counts_say_how_much_truncation_cut():
+    encoder = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=True, max_seq_length=8)
+    texts = tf.constant(["Playing films, the movie was bad", "the movie"])
+    counts = tokenizer.piece_counts(encoder.segments(texts), encoder.encode(texts)[features.PADDING_MASK])
+    assert counts[features.NUM_PIECES].numpy().tolist() == [9, 2]
+    assert counts[features.CUT_PIECES].numpy().tolist() == [3, 0]  # 6 pieces fit between [CLS] and [SEP]
+    pairs = tf.constant(["the movie", "bad"])  # a pair: [CLS] a [SEP] b [SEP] leaves 5 pieces to share
+    counts = tokenizer.piece_counts(encoder.segments(texts, pairs), encoder.encode(texts, pairs)[features.PADDING_MASK])
+    assert counts[features.NUM_PIECES].numpy().tolist() == [11, 3]
+    assert counts[features.CUT_PIECES].numpy().tolist() == [6, 0]
+
+
 def test_unknown_words_and_accents():
     texts = tf.constant(["Café xyz wonderful, don't qq"])
     lowercased = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=True, max_seq_length=13).encode(texts)

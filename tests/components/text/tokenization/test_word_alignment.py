@@ -41,6 +41,7 @@ def test_truncation_keeps_whole_words_only():
         ["[CLS]", "zoe", "visited", "new", "york", "##er", "##s", "in", "[SEP]", "[PAD]"]]
     assert out[features.TAG_IDS] == [[X, B_PER, O, B_LOC, I_LOC, X, X, O, X, X]]
     assert sum(out[features.TAG_MASK][0]) == 5  # the 5 words kept, each tagged once
+    assert (out[features.NUM_PIECES], out[features.CUT_PIECES]) == ([12], [5])  # for the run report's data view
 
 
 def test_a_word_longer_than_the_budget_empties_the_sentence():
