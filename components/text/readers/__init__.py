@@ -10,6 +10,7 @@ from typing import Optional
 CSV = "csv"
 TEXT = "text"  # plain-text corpora, one tf.Example per document (text_corpus.py)
 CONLL = "conll"  # word/tag columns, one tf.Example per sentence (conll.py)
+PARALLEL = "parallel"  # TSV/CSV with source and target columns, one tf.Example per pair (parallel.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +26,8 @@ FORMATS = {
                       "components.text.readers.text_check.check_data_text"),
     CONLL: InputFormat("components.text.readers.conll.Executor", "*.conll",
                        "components.text.readers.conll_check.check_data_conll"),
+    PARALLEL: InputFormat("components.text.readers.parallel.Executor", "*.[tc]sv",
+                          "components.text.readers.parallel_check.check_data_parallel"),
 }
 
 
