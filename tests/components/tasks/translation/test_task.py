@@ -1,0 +1,88 @@
+"""The translation kind: its Transform step through real Beam (one vocabulary or one per side, placeholders and CJK
+kept, cut pairs flagged), its config keys, and its TFMA gate."""
+import pytest
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+
+from components.core import config as config_lib
+from components.core import features
+from components.core.errors import UserError
+from components.tasks.translation import evaluation
+from components.tasks.translation.train import vocabularies
+from components.text.tokenization.detokenizer import join_marked
+from components.tfx import transform as transform_module
+
+PAIRS = [("Could not open file %s", "Datei %s konnte nicht geöffnet werden"),
+         ("File %s not found", "Datei %s nicht gefunden"),
+         ("Could not read file %1$s: %2$s", "Datei %1$s konnte nicht gelesen werden: %2$s"),
+         ("{0} files deleted", "{0} Dateien gelöscht"),
+         ("Could not open directory %s", "无法打开目录 %s"),
+         ("file not found", "找不到文件"),
+         ("Open the file %s now, then close the file and open the directory %s again, then read the file %s",
+          "Datei %s jetzt öffnen, dann die Datei schließen und das Verzeichnis %s wieder öffnen, dann lesen")]
+
+
+def _transform(tmp_path, overrides):
+    config = config_lib.load(None, ["task=translation", "tokenizer.vocab_size=200", "tokenizer.min_word_count=1",
+                                    "tokenizer.lowercase=false", "tokenizer.max_seq_length=24",
+                                    "tokenizer.max_target_length=20"] + overrides)
+    custom = config_lib.sections(config, ("tokenizer", "base_model"))
+    rows = [{features.SOURCE: s, features.TARGET: t} for s, t in PAIRS]
+    spec = {name: tf.io.FixedLenFeature([], tf.string) for name in (features.SOURCE, features.TARGET)}
+    with tft_beam.Context(temp_dir=str(tmp_path / "tmp")):
+        (transformed, _), transform_fn = (rows, tft.DatasetMetadata.from_feature_spec(spec)) | \
+            tft_beam.AnalyzeAndTransformDataset(lambda x: transform_module.preprocessing_fn(x, custom))
+        _ = transform_fn | tft_beam.WriteTransformFn(str(tmp_path / "transform"))
+    return transformed, tft.TFTransformOutput(str(tmp_path / "transform"))
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-vocabulary", "vocabulary-per-side"])
+def test_transform_lays_out_both_sides_and_the_target_comes_back_exactly(tmp_path, shared):
+    transformed, tft_output = _transform(tmp_path, [f"tokenizer.shared_vocabulary={str(shared).lower()}"])
+    source_vocabulary, target_vocabulary = vocabularies(tft_output)
+    assert (source_vocabulary is target_vocabulary) == shared
+    assert "文" in target_vocabulary and ("文" in source_vocabulary) == shared  # CJK split into characters
+    row = transformed[2]
+    assert row[features.TOKEN_IDS][0] == 2 and 3 in row[features.TOKEN_IDS].tolist()  # [CLS] ... [SEP]
+    decoder, targets = row[features.DECODER_TOKEN_IDS].tolist(), row[features.TARGET_IDS].tolist()
+    n = sum(row[features.DECODER_PADDING_MASK])
+    assert decoder[0] == 2 and decoder[1:n] == targets[:n - 1]  # shifted by one: [CLS] t1 .. tn / t1 .. tn [SEP]
+    for (_, target), row in zip(PAIRS[:6], transformed):
+        ids = [i for i in row[features.TARGET_IDS].tolist() if i]
+        assert ids[-1] == 3 and sum(row[features.DECODER_PADDING_MASK]) == len(ids)
+        text = join_marked(tf.constant([ids]), tf.constant(target_vocabulary)).numpy()[0].decode()
+        assert text == target  # placeholders, case, CJK without spaces: exactly as written
+    assert [row[features.TRUNCATED] for row in transformed] == [0, 0, 0, 0, 0, 0, 1]  # the long one was cut
+    assert 3 not in transformed[6][features.TARGET_IDS].tolist()  # a cut target never learns to end there
+    assert sum(transformed[6][features.PADDING_MASK]) == 24
+
+
+def test_config_keys_are_validated_and_the_preset_loads():
+    for override, message in [("model.shared_embeddings=true", "model.shared_embeddings needs one vocabulary"),
+                              ("decoding.beam_width=0", "decoding.beam_width must be in"),
+                              ("evaluation.bleu_tokenizer=moses", "evaluation.bleu_tokenizer must be one of"),
+                              ("training.label_smoothing=1", "training.label_smoothing must be in"),
+                              ("data.target_column=source", "must be two different")]:
+        extra = ["tokenizer.shared_vocabulary=false"] if override.startswith("model.") else []
+        with pytest.raises(UserError, match=message):
+            config_lib.load(None, ["task=translation", override] + extra)
+    config = config_lib.load("translation", ["data.input_path=pairs.tsv"])
+    assert (config.task, config.tokenizer.lowercase, config.model.shared_embeddings) == ("translation", False, True)
+    assert config.tokenizer.target_length == 64 and config.decoding.beam_width == 4
+
+
+def test_bleu_gates_the_push_against_the_baseline_and_chrf_is_reported():
+    config = config_lib.load("translation", ["evaluation.min_bleu=12", "evaluation.max_bleu_drop=0.5",
+                                             "evaluation.bleu_tokenizer=zh"])
+    eval_config = evaluation.eval_config(config)
+    (spec,) = eval_config.model_specs
+    assert (spec.signature_name, spec.label_key, spec.prediction_key) == ("serving_examples", "target",
+                                                                          "translation")
+    metrics = {m.class_name: m for m in eval_config.metrics_specs[0].metrics}
+    bleu = metrics["Bleu"]
+    assert bleu.threshold.value_threshold.lower_bound.value == 12 and '"zh"' in bleu.config
+    assert bleu.threshold.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
+    assert bleu.threshold.change_threshold.absolute.value == pytest.approx(-0.5)
+    assert "Chrf" in metrics and evaluation.HEADLINE.name == "bleu"
