@@ -42,21 +42,6 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
     batch, seed, model = config.training.batch_size, config.training.seed, config.model
     target_length = config.tokenizer.target_length
 
-    def build_model():
-        if base_preset:
-            encoder = warm_start.warm_started_backbone(base_preset, source_vocabulary, config.tokenizer.max_seq_length,
-                                                       model.dropout)
-            shape = dict(num_layers=encoder.num_layers, hidden_dim=encoder.hidden_dim, num_heads=encoder.num_heads,
-                         intermediate_dim=encoder.intermediate_dim)
-            if config.training.freeze_backbone_steps:
-                encoder = warm_start.frozen_at_first(encoder, config.training.freeze_backbone_steps)
-        else:
-            encoder = build_backbone(model, len(source_vocabulary), config.tokenizer.max_seq_length)
-            shape = model.shape()
-        return build_translator(encoder, len(target_vocabulary), target_length, shape["num_layers"],
-                                shape["hidden_dim"], shape["num_heads"], shape["intermediate_dim"], model.dropout,
-                                model.shared_embeddings)
-
     def compile_kwargs():
         return dict(loss=SmoothedCrossEntropy(config.training.label_smoothing),
                     weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name=HEADLINE.keras_name),
@@ -65,7 +50,7 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
     shared = "one shared vocabulary" if source_vocabulary is target_vocabulary else "one vocabulary per side"
     start = f"encoder from {base_preset}" if base_preset else f"{model.preset}, from scratch"
     return loop.fit(config, loop.Fit(
-        build_model=build_model,
+        build_model=lambda: build_model(config, source_vocabulary, target_vocabulary, base_preset),
         compile_kwargs=compile_kwargs,
         train=data.make_dataset(train_files, tft_output, batch, training=True, seed=seed),
         evaluation=data.make_dataset(eval_files, tft_output, batch, training=False),
@@ -75,6 +60,27 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
                      f"{len(target_vocabulary)} ({shared}), {config.tokenizer.max_seq_length} source and "
                      f"{target_length} target positions"),
     ), log_dir)
+
+
+def build_model(config: Config, source_vocabulary: Sequence[str], target_vocabulary: Sequence[str],
+                base_preset: Optional[str]) -> Translator:
+    """From scratch in config.model's shape; with a base preset its encoder (checked against the source vocabulary,
+    behind a gradient gate with training.freeze_backbone_steps) and a decoder of the encoder's shape. Build it inside
+    the strategy's scope."""
+    model, tokenizer = config.model, config.tokenizer
+    if base_preset:
+        encoder = warm_start.warm_started_backbone(base_preset, source_vocabulary, tokenizer.max_seq_length,
+                                                   model.dropout)
+        shape = dict(num_layers=encoder.num_layers, hidden_dim=encoder.hidden_dim, num_heads=encoder.num_heads,
+                     intermediate_dim=encoder.intermediate_dim)
+        if config.training.freeze_backbone_steps:
+            encoder = warm_start.frozen_at_first(encoder, config.training.freeze_backbone_steps)
+    else:
+        encoder = build_backbone(model, len(source_vocabulary), tokenizer.max_seq_length)
+        shape = model.shape()
+    return build_translator(encoder, len(target_vocabulary), tokenizer.target_length, shape["num_layers"],
+                            shape["hidden_dim"], shape["num_heads"], shape["intermediate_dim"], model.dropout,
+                            model.shared_embeddings)
 
 
 def _report_truncation(train_files: Sequence[str], eval_files: Sequence[str], config: Config) -> None:

@@ -86,3 +86,40 @@ def test_bleu_gates_the_push_against_the_baseline_and_chrf_is_reported():
     assert bleu.threshold.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
     assert bleu.threshold.change_threshold.absolute.value == pytest.approx(-0.5)
     assert "Chrf" in metrics and evaluation.HEADLINE.name == "bleu"
+
+
+BASE_VOCABULARY = list(features.SPECIAL_TOKENS) + ["could", "not", "open", "file", "%", "s", "{", "}", "0", "files",
+                                                   "deleted", "directory", "found", "read", "1", "$", "2", ":", "##s"]
+
+
+def test_a_pretrained_encoder_reads_the_source_and_the_target_learns_its_own_vocabulary(tmp_path):
+    import keras
+    import keras_hub
+    import numpy as np
+
+    from components.nn import presets
+    from components.tasks.translation.train import build_model
+
+    keras.utils.set_random_seed(0)
+    base = keras_hub.models.BertBackbone(vocabulary_size=len(BASE_VOCABULARY), num_layers=1, num_heads=2,
+                                         hidden_dim=8, intermediate_dim=16, max_sequence_length=32, dropout=0.0)
+    directory = str(tmp_path / "preset")
+    presets.save(base, BASE_VOCABULARY, lowercase=True, directory=directory)
+    overrides = ["base_model.source=preset", f"base_model.preset={directory}", "training.freeze_backbone_steps=3"]
+    transformed, tft_output = _transform(tmp_path, overrides)
+    source_vocabulary, target_vocabulary = vocabularies(tft_output)
+    assert source_vocabulary == BASE_VOCABULARY and "Datei" in target_vocabulary
+    assert [source_vocabulary[i] for i in transformed[0][features.TOKEN_IDS] if i][:6] == [
+        "[CLS]", "could", "not", "open", "file", "%"]  # read as the base model was pretrained: lowercase, no marks
+    config = config_lib.load(None, ["task=translation", "tokenizer.max_seq_length=24", "model.num_layers=3"]
+                             + overrides)
+    model = build_model(config, source_vocabulary, target_vocabulary, directory)
+    backbone = next(layer for layer in model.encoder.layers if isinstance(layer, keras_hub.models.BertBackbone))
+    for expected, actual in zip(base.get_weights(), backbone.get_weights()):
+        np.testing.assert_array_equal(expected, actual)
+    assert len(model.decoder_layers) == 1  # the decoder takes the encoder's shape, not model.*'s
+    token_ids = tf.constant([transformed[0][features.TOKEN_IDS]], tf.int32)
+    logits = model({features.TOKEN_IDS: token_ids, features.SEGMENT_IDS: tf.zeros_like(token_ids),
+                    features.PADDING_MASK: tf.cast(token_ids > 0, tf.int32),
+                    features.DECODER_TOKEN_IDS: tf.constant([[2, 5]]), features.DECODER_PADDING_MASK: tf.ones([1, 2])})
+    assert logits.shape == (1, 2, len(target_vocabulary))
