@@ -2,6 +2,8 @@
 
 Transform pads every pair to the longest allowed; a batch is cut back to its own longest source and target, and
 training batches group pairs of similar length (bucketed after shuffling), so little compute goes to padding.
+Gradient accumulation stacks k batches into one (components/training/train_step.py), which needs batches of one
+shape: with `trim=False` they keep Transform's full lengths.
 """
 from typing import Sequence, Tuple
 
@@ -19,7 +21,7 @@ _BUCKETS = (8, 12, 16, 24, 32, 48)  # pieces on the longer side; longer pairs sh
 
 
 def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_size: int, training: bool,
-                 seed: int = 0) -> tf.data.Dataset:
+                 seed: int = 0, trim: bool = True) -> tf.data.Dataset:
     """Training shuffles, buckets by length and repeats forever; evaluation is one ordered pass."""
     spec = {name: tft_output.transformed_feature_spec()[name]
             for name in INPUTS + (features.TARGET_IDS,)}
@@ -31,7 +33,7 @@ def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_
             _length, list(_BUCKETS), [batch_size] * (len(_BUCKETS) + 1), drop_remainder=True)
     else:
         dataset = dataset.batch(batch_size).map(lambda x: tf.io.parse_example(x, spec), _AUTOTUNE)
-    dataset = dataset.map(_split, _AUTOTUNE)
+    dataset = dataset.map(lambda batch: _split(batch, trim), _AUTOTUNE)
     if not training:  # a known length keeps Keras from warning that validation data "ran out"
         examples = count_examples(files)
         if not examples:
@@ -57,12 +59,15 @@ def _length(example: dict) -> tf.Tensor:
                               tf.reduce_sum(example[features.DECODER_PADDING_MASK])), tf.int32)
 
 
-def _split(batch: dict) -> Tuple[dict, tf.Tensor, tf.Tensor]:
-    """Cut to the batch's longest source and target: ({inputs} int32, target_ids int32, weights float32)."""
-    source = tf.reduce_max(tf.reduce_sum(batch[features.PADDING_MASK], axis=1))
-    target = tf.reduce_max(tf.reduce_sum(batch[features.DECODER_PADDING_MASK], axis=1))
-    inputs = {name: tf.cast(batch[name][:, :source], tf.int32) for name in features.MODEL_INPUTS}
-    inputs.update({name: tf.cast(batch[name][:, :target], tf.int32)
-                   for name in (features.DECODER_TOKEN_IDS, features.DECODER_PADDING_MASK)})
-    weights = tf.cast(batch[features.DECODER_PADDING_MASK][:, :target], tf.float32)
-    return inputs, tf.cast(batch[features.TARGET_IDS][:, :target], tf.int32), weights
+def _split(batch: dict, trim: bool) -> Tuple[dict, tf.Tensor, tf.Tensor]:
+    """({inputs} int32, target_ids int32, weights float32), cut to the batch's longest source and target."""
+    if trim:
+        source = tf.reduce_max(tf.reduce_sum(batch[features.PADDING_MASK], axis=1))
+        target = tf.reduce_max(tf.reduce_sum(batch[features.DECODER_PADDING_MASK], axis=1))
+        batch = {name: value[:, :target if name in _TARGET_SIDE else source] for name, value in batch.items()}
+    inputs = {name: tf.cast(batch[name], tf.int32) for name in INPUTS}
+    weights = tf.cast(batch[features.DECODER_PADDING_MASK], tf.float32)
+    return inputs, tf.cast(batch[features.TARGET_IDS], tf.int32), weights
+
+
+_TARGET_SIDE = (features.DECODER_TOKEN_IDS, features.DECODER_PADDING_MASK, features.TARGET_IDS)

@@ -52,7 +52,8 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
     return loop.fit(config, loop.Fit(
         build_model=lambda: build_model(config, source_vocabulary, target_vocabulary, base_preset),
         compile_kwargs=compile_kwargs,
-        train=data.make_dataset(train_files, tft_output, batch, training=True, seed=seed),
+        train=data.make_dataset(train_files, tft_output, batch, training=True, seed=seed,
+                                trim=config.training.accumulation_steps == 1),  # k stacked batches share a shape
         evaluation=data.make_dataset(eval_files, tft_output, batch, training=False),
         train_examples=count_examples(train_files),
         headline=HEADLINE,

@@ -123,3 +123,23 @@ def test_a_pretrained_encoder_reads_the_source_and_the_target_learns_its_own_voc
                     features.PADDING_MASK: tf.cast(token_ids > 0, tf.int32),
                     features.DECODER_TOKEN_IDS: tf.constant([[2, 5]]), features.DECODER_PADDING_MASK: tf.ones([1, 2])})
     assert logits.shape == (1, 2, len(target_vocabulary))
+
+
+def test_batches_are_cut_to_their_longest_pair_unless_accumulation_stacks_them(tmp_path):
+    from components.tasks.translation import data
+    from components.training.train_step import micro_batches
+
+    transformed, tft_output = _transform(tmp_path, [])
+    path = str(tmp_path / "pairs.gz")
+    with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+        for row in transformed:
+            writer.write(tf.train.Example(features=tf.train.Features(feature={
+                name: tf.train.Feature(int64_list=tf.train.Int64List(value=list(tf.reshape(value, [-1]).numpy())))
+                for name, value in row.items()})).SerializeToString())
+    (inputs, targets, weights), = data.make_dataset([path], tft_output, 2, training=False).take(1)
+    longest = max(sum(row[features.DECODER_PADDING_MASK]) for row in transformed[:2])
+    assert targets.shape == weights.shape == (2, longest) and inputs[features.TOKEN_IDS].shape[1] < 24
+    assert weights.numpy().sum() == sum(sum(row[features.DECODER_PADDING_MASK]) for row in transformed[:2])
+    stacked = micro_batches(data.make_dataset([path], tft_output, 2, training=True, trim=False), 3)
+    (inputs, targets, _), = stacked.take(1)
+    assert targets.shape == (6, 20) and inputs[features.TOKEN_IDS].shape == (6, 24)

@@ -98,3 +98,19 @@ def test_executor_writes_one_example_per_pair_per_split_with_the_configured_colu
 def _decode(example):
     f = example.features.feature
     return f[features.SOURCE].bytes_list.value[0].decode(), f[features.TARGET].bytes_list.value[0].decode()
+
+
+def test_spans_of_parallel_text_resolve_as_tfx_and_the_scheduler_find_them(tmp_path):
+    from tfx.components.example_gen import utils as example_gen_utils
+
+    from pipeline import spans
+
+    pattern = readers.FORMATS[readers.PARALLEL].directory_pattern
+    write(tmp_path, "pairs/span-1/a.tsv", "source\ttarget\na\tb\n")
+    write(tmp_path, "pairs/span-2/b.csv", "source,target\na,b\n")
+    write(tmp_path, "pairs/span-3/notes.txt", "not a span yet")
+    found = spans.find_spans(str(tmp_path / "pairs" / "span-{SPAN}"), pattern)
+    assert [s.number for s in found] == [1, 2]
+    split = example_gen_pb2.Input.Split(name="train", pattern=f"span-{{SPAN}}/{pattern}")
+    _, span, _ = example_gen_utils.calculate_splits_fingerprint_span_and_version(str(tmp_path / "pairs"), [split])
+    assert (span, split.pattern) == (2, f"span-2/{pattern}")
