@@ -143,3 +143,18 @@ def test_batches_are_cut_to_their_longest_pair_unless_accumulation_stacks_them(t
     stacked = micro_batches(data.make_dataset([path], tft_output, 2, training=True, trim=False), 3)
     (inputs, targets, _), = stacked.take(1)
     assert targets.shape == (6, 20) and inputs[features.TOKEN_IDS].shape == (6, 24)
+
+
+def test_a_translation_pipeline_hands_the_blessed_masked_lm_to_transform_and_trainer():
+    from tfx.dsl.compiler import compiler
+
+    from pipeline.pipeline import PipelinePaths, create_pipeline
+
+    config = config_lib.load("translation", ["base_model.source=pipeline", "base_model.pipeline_name=pretrain",
+                                             "model.shared_embeddings=false"])
+    paths = PipelinePaths("/tmp/root", "/tmp/metadata.sqlite", "/tmp/serving", "/tmp/data", "pairs.tsv")
+    ir = compiler.Compiler().compile(create_pipeline(config, paths, num_classes=0))
+    inputs = {node.pipeline_node.node_info.id: node.pipeline_node.inputs.inputs for node in ir.nodes}
+    for consumer in ("Transform", "Trainer"):
+        (channel,) = inputs[consumer]["base_model"].channels
+        assert channel.producer_node_query.id == "base_model_resolver"
