@@ -27,12 +27,13 @@ DEFAULT_PRESET = "classification"  # a task kind's name stands for the preset it
 COMMANDS = ("run", "serve", "demo", "predict", "schedule", "status", "report", "compile")
 
 flags.DEFINE_string("config", DEFAULT_PRESET, "YAML preset with the pipeline's config, or a task kind ("
-                    "classification, token_classification, masked_lm, causal_lm) for the preset it ships.")
+                    "classification, token_classification, masked_lm, causal_lm, translation) for the preset it ships.")
 flags.DEFINE_multi_string("set", [], "Override one config key: --set section.key=value (repeatable).")
 flags.DEFINE_string("workdir", "workdir", "Where runs write metadata, artifacts and pushed models.")
 flags.DEFINE_multi_string(
     "text", [], "predict: a raw text to send (repeatable); a causal LM takes it as the prompt and samples with "
-    "components/tasks/causal_lm GENERATION (40 new pieces, temperature 0.8, top_k 40, seed 1).")
+    "components/tasks/causal_lm GENERATION (40 new pieces, temperature 0.8, top_k 40, seed 1); a translator takes "
+    "it as the source and decodes with the settings it was exported with (decoding.*).")
 flags.DEFINE_multi_string(
     "text_pair", [], "predict: the second text of a sentence pair, one per --text, in order (a classifier trained "
     "with data.text_pair_column), e.g. --text=\"premise\" --text_pair=\"hypothesis\".")

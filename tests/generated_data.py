@@ -74,3 +74,35 @@ def write_documents(path, documents) -> str:
     with open(path, "w", encoding="utf-8") as f:
         f.writelines("".join(f"{sentence}\n" for sentence in document) + "\n" for document in documents)
     return str(path)
+
+
+# Software messages in English and a made-up but regular "German": word for word, the verb moved to the end, the
+# placeholders (%s, %d, %1$s, {0}) carried through unchanged. Enough structure for a tiny model to start learning.
+_OBJECTS = {"file": "Datei", "directory": "Verzeichnis", "archive": "Archiv", "key": "Schlüssel",
+            "branch": "Zweig", "table": "Tabelle", "user": "Benutzer", "server": "Server"}
+_VERBS = {"open": "öffnen", "read": "lesen", "write": "schreiben", "delete": "löschen", "create": "erstellen",
+          "find": "finden"}
+_PLACEHOLDERS = ["%s", "%d", "%1$s", "{0}", "«%s»"]
+
+
+def message_pairs(count: int, seed: int = 0):
+    """(English, pseudo-German) message pairs with placeholders, most of them distinct."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        obj, verb, placeholder = rng.choice(list(_OBJECTS)), rng.choice(list(_VERBS)), rng.choice(_PLACEHOLDERS)
+        if rng.random() < 0.5:
+            yield (f"could not {verb} {obj} {placeholder}",
+                   f"{_OBJECTS[obj]} {placeholder} konnte nicht {_VERBS[verb]}")
+        else:
+            number = rng.randint(2, 99)
+            yield (f"{verb} {number} {obj} entries in {placeholder}?",
+                   f"{number} {_OBJECTS[obj]} Einträge in {placeholder} {_VERBS[verb]}?")
+
+
+def write_tsv(path, rows, header=("source", "target")) -> str:
+    """Tab-separated with a header, quoted as the csv module quotes (as the shared software-messages data is)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)

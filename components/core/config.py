@@ -29,6 +29,7 @@ HEADS = ("softmax", "crf")  # token classification
 BASE_MODEL_SOURCES = ("none", "pipeline", "preset")
 TAG_SCHEMES = ("auto", "bio", "bioes")  # as components/text/readers/tag_schemes.py normalizes them
 DOCUMENT_SPLITS = ("file", "blank_line")  # as components/text/readers/text_documents.py reads them
+BLEU_TOKENIZERS = ("13a", "intl", "zh", "char", "none")  # sacrebleu's, as evaluation.bleu_tokenizer names them
 
 SPAN = "{SPAN}"  # the span number placeholder in data.input_path, as TFX ExampleGen reads it
 
@@ -56,6 +57,8 @@ class DataConfig:
     tag_scheme: str = "auto"  # CoNLL files: bio (IOB1 reads as bio) | bioes | auto; repaired on input (tag_schemes.py)
     document_split: str = "file"  # text corpora: a document is a whole file, or a "blank_line"-separated block
     min_document_words: int = 3  # text corpora: shorter documents are skipped
+    source_column: str = "source"  # parallel text (TSV/CSV): the column to translate from
+    target_column: str = "target"  # parallel text: the column holding its translation
 
     def __post_init__(self):
         _require(0 < self.eval_percent < 100, "data.eval_percent must be between 1 and 99")
@@ -65,6 +68,8 @@ class DataConfig:
         _require(self.text_column != self.label_column, "data.text_column and data.label_column must differ")
         _require(self.text_pair_column not in (self.text_column, self.label_column),
                  "data.text_pair_column must differ from data.text_column and data.label_column (empty: one text)")
+        _require(bool(self.source_column) and bool(self.target_column) and self.source_column != self.target_column,
+                 "data.source_column and data.target_column must be two different, non-empty column names")
         _require(self.tag_scheme in TAG_SCHEMES, f"data.tag_scheme must be one of {TAG_SCHEMES}")
         _require(self.token_column_index != self.tag_column_index,
                  "data.token_column_index and data.tag_column_index must differ")
@@ -88,11 +93,22 @@ class TokenizerConfig:
     lowercase: bool = True
     max_seq_length: int = 64
     min_word_count: int = 2  # words rarer than this do not shape the vocabulary
+    # Translation: the source is cut to max_seq_length pieces with its [CLS] and [SEP]; the target to
+    # max_target_length decoder positions (0: max_seq_length), which also bounds what decoding generates.
+    max_target_length: int = 0
+    shared_vocabulary: bool = True  # translation: one vocabulary learned from both sides, or one per side
 
     def __post_init__(self):
         _require(self.vocab_size >= 16, "tokenizer.vocab_size must be at least 16")
         _require(self.max_seq_length >= 3, "tokenizer.max_seq_length must be at least 3 ([CLS] x [SEP])")
         _require(self.min_word_count >= 1, "tokenizer.min_word_count must be at least 1")
+        _require(self.max_target_length == 0 or self.max_target_length >= 2,
+                 "tokenizer.max_target_length must be 0 (max_seq_length) or at least 2")
+
+    @property
+    def target_length(self) -> int:
+        """Decoder positions of a translation model."""
+        return self.max_target_length or self.max_seq_length
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +123,9 @@ class ModelConfig:
     pooling: str = "cls"
     head: str = "softmax"  # token classification: per-token softmax or a linear-chain "crf"
     bio_constraints: bool = False  # crf head: forbid transitions no valid BIO/BIOES sequence makes
+    # translation: the encoder, the decoder and the output projection share one token embedding (needs one
+    # vocabulary for both sides: tokenizer.shared_vocabulary and no base model)
+    shared_embeddings: bool = False
 
     def __post_init__(self):
         _require(self.preset in MODEL_PRESETS, f"model.preset must be one of {sorted(MODEL_PRESETS)}")
@@ -148,6 +167,7 @@ class TrainingConfig:
     label_all_pieces: bool = False  # token classification: later word pieces learn I-X (BIO tags) instead of nothing
     max_minutes: float = 0.0  # > 0: stop fitting after this much training time (the best eval weights are kept)
     freeze_backbone_steps: int = 0  # with a base model: the backbone gets no gradient for this many first steps
+    label_smoothing: float = 0.0  # translation: this share of each target's probability spread over the vocabulary
 
     def __post_init__(self):
         _require(self.batch_size > 0 and self.epochs > 0, "training.batch_size and training.epochs must be positive")
@@ -168,6 +188,7 @@ class TrainingConfig:
         _require(self.early_stopping_patience >= 0, "training.early_stopping_patience must be >= 0 (0: off)")
         _require(self.max_minutes >= 0.0, "training.max_minutes must be >= 0 (0: no time limit)")
         _require(self.freeze_backbone_steps >= 0, "training.freeze_backbone_steps must be >= 0")
+        _require(0.0 <= self.label_smoothing < 1.0, "training.label_smoothing must be in [0, 1)")
         _require(not self.model_parallel or _is_mesh(self.model_parallel),
                  "training.model_parallel must be a device mesh DATAxMODEL of positive sizes, e.g. 1x8")
 
@@ -182,6 +203,10 @@ class EvaluationConfig:
     max_perplexity: float = 1000.0  # causal/masked LM: value threshold on the eval split's token perplexity
     max_perplexity_increase: float = 0.05  # causal/masked LM: change threshold, a fraction above the blessed baseline's
     min_masked_accuracy: float = 0.0  # masked LM: value threshold; the change threshold is max_accuracy_drop
+    min_bleu: float = 0.0  # translation: value threshold on the eval split's corpus BLEU (sacrebleu, 0-100)
+    max_bleu_drop: float = 1.0  # translation: change threshold, BLEU points below the blessed baseline's
+    min_chrf: float = 0.0  # translation: value threshold on corpus chrF (sacrebleu, 0-100)
+    bleu_tokenizer: str = "13a"  # translation: sacrebleu's tokenizer for BLEU; "zh" for Chinese targets
 
     def __post_init__(self):
         _require(0.0 <= self.min_accuracy <= 1.0, "evaluation.min_accuracy must be in [0, 1]")
@@ -191,6 +216,10 @@ class EvaluationConfig:
         _require(self.max_perplexity >= 1.0, "evaluation.max_perplexity must be >= 1 (perplexity never is lower)")
         _require(self.max_perplexity_increase >= 0.0, "evaluation.max_perplexity_increase must be >= 0")
         _require(0.0 <= self.min_masked_accuracy <= 1.0, "evaluation.min_masked_accuracy must be in [0, 1]")
+        _require(0.0 <= self.min_bleu <= 100.0 and 0.0 <= self.min_chrf <= 100.0,
+                 "evaluation.min_bleu and evaluation.min_chrf must be in [0, 100]")
+        _require(self.max_bleu_drop >= 0.0, "evaluation.max_bleu_drop must be >= 0")
+        _require(self.bleu_tokenizer in BLEU_TOKENIZERS, f"evaluation.bleu_tokenizer must be one of {BLEU_TOKENIZERS}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,6 +233,20 @@ class PretrainingConfig:
     def __post_init__(self):
         _require(0.0 < self.mask_rate < 1.0, "pretraining.mask_rate must be in (0, 1)")
         _require(self.max_predictions_per_seq >= 1, "pretraining.max_predictions_per_seq must be at least 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodingConfig:
+    """Translation: how the served model decodes, the Evaluator included (the export bakes these settings in;
+    its `translate` signature takes them per request instead)."""
+    beam_width: int = 4  # 1: greedy
+    length_penalty: float = 1.0  # a finished hypothesis scores log P / length ** length_penalty (0: raw log P)
+    max_new_tokens: int = 0  # pieces generated at most, the end marker included; 0: tokenizer.max_target_length
+
+    def __post_init__(self):
+        _require(1 <= self.beam_width <= 64, "decoding.beam_width must be in [1, 64]")
+        _require(0.0 <= self.length_penalty <= 5.0, "decoding.length_penalty must be in [0, 5]")
+        _require(self.max_new_tokens >= 0, "decoding.max_new_tokens must be >= 0 (0: tokenizer.max_target_length)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,6 +323,7 @@ class Config:
     schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
     pretraining: PretrainingConfig = dataclasses.field(default_factory=PretrainingConfig)
     base_model: BaseModelConfig = dataclasses.field(default_factory=BaseModelConfig)
+    decoding: DecodingConfig = dataclasses.field(default_factory=DecodingConfig)
 
     def __post_init__(self):
         _require(self.task in TASKS, f"task must be one of {TASKS}")
@@ -292,6 +336,10 @@ class Config:
         _require(self.base_model.pipeline_name != self.pipeline_name,
                  "base_model.pipeline_name names this pipeline; to continue from its own last model use "
                  "schedule.warm_start")
+        _require(not self.model.shared_embeddings or (self.tokenizer.shared_vocabulary
+                                                      and self.base_model.source == "none"),
+                 "model.shared_embeddings needs one vocabulary for both sides: tokenizer.shared_vocabulary=true and "
+                 "no base model (a base model's vocabulary reads the source only)")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -424,4 +472,5 @@ def _require(condition: bool, message: str) -> None:
 
 
 _SECTIONS = {c.__name__: c for c in (DataConfig, TokenizerConfig, ModelConfig, TrainingConfig, EvaluationConfig,
-                                      ServingConfig, ScheduleConfig, PretrainingConfig, BaseModelConfig)}
+                                      ServingConfig, ScheduleConfig, PretrainingConfig, BaseModelConfig,
+                                      DecodingConfig)}

@@ -24,6 +24,14 @@ IGNORE_TAG = -100  # what Keras' ignore_class and the CRF's masks take as "no ta
 # also keeps SENTENCE_LENGTHS, int64 [sentences]: pieces per sentence, where next-sentence prediction may split.
 SENTENCE_LENGTHS = "sentence_lengths"
 
+# Translation. Raw: one tf.Example per pair, SOURCE and TARGET strings (whatever the input's columns are called).
+# Transformed: the source as the encoder's TOKEN_IDS, PADDING_MASK, SEGMENT_IDS ([CLS] pieces [SEP]); the target as
+# DECODER_TOKEN_IDS ([CLS] pieces: [CLS] starts every translation) and TARGET_IDS (pieces [SEP]: [SEP] ends it),
+# with DECODER_PADDING_MASK on both; TRUNCATED is 1 for a pair either side of which was cut to fit.
+SOURCE, TARGET = "source", "target"
+DECODER_TOKEN_IDS, DECODER_PADDING_MASK, TARGET_IDS = "decoder_token_ids", "decoder_padding_mask", "target_ids"
+TRUNCATED = "truncated"
+
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)  # PAD is id 0, as keras-hub expects
 # Causal LM: [SEP] ends every document in the packed token stream, so a prompt starts after one (no new token).
@@ -33,3 +41,4 @@ DOCUMENT_END = SEP
 WORDPIECE_VOCAB = "wordpiece_vocab"
 LABEL_VOCAB = "label_vocab"
 TAG_VOCAB = "tag_vocab"
+TARGET_VOCAB = "target_wordpiece_vocab"  # translation with one vocabulary per side: the target's

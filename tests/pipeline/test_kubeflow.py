@@ -118,7 +118,8 @@ def test_trainer_image_is_built_on_the_locked_beam_and_python():
 
 
 KIND_INPUTS = {"classification": "reviews/span-{SPAN}", "token_classification": "sentences/span-{SPAN}",
-               "masked_lm": "corpus/span-{SPAN}", "causal_lm": "corpus/span-{SPAN}"}
+               "masked_lm": "corpus/span-{SPAN}", "causal_lm": "corpus/span-{SPAN}",
+               "translation": "pairs/span-{SPAN}"}
 KIND_LABELS = {"classification": 2, "token_classification": 5}  # what --num_classes says; LMs have no labels
 
 

@@ -2,6 +2,7 @@
 from components.core.config import Config
 from components.core.warmup import TaskInput
 
+
 def request(config: Config) -> TaskInput:
     """The same whatever the config."""
     return TaskInput("Yesterday Zoë flew to São Paulo with José Ruiz.")

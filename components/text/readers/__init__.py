@@ -12,6 +12,7 @@ from components.core import features
 CSV = "csv"
 TEXT = "text"  # plain-text corpora, one tf.Example per document (text_corpus.py)
 CONLL = "conll"  # word/tag columns, one tf.Example per sentence (conll.py)
+PARALLEL = "parallel"  # TSV/CSV with source and target columns, one tf.Example per pair (parallel.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +29,8 @@ FORMATS = {
                       "components.text.readers.text_check.check_data_text", lambda data: None),
     CONLL: InputFormat("components.text.readers.conll.Executor", "*.conll",
                        "components.text.readers.conll_check.check_data_conll", lambda data: features.TAGS),
+    PARALLEL: InputFormat("components.text.readers.parallel.Executor", "*.[tc]sv",
+                          "components.text.readers.parallel_check.check_data_parallel", lambda data: data.target_column),
 }
 
 

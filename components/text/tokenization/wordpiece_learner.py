@@ -33,13 +33,16 @@ _PLACEHOLDER_VOCAB = features.SPECIAL_TOKENS + ("a",)
 _SPLIT_BATCH = 4096
 
 
-def wordpiece_model(texts: tf.Tensor, *, vocab_size: int, lowercase: bool, min_word_count: int) -> tf.Tensor:
+def wordpiece_model(texts: tf.Tensor, *, vocab_size: int, lowercase: bool, min_word_count: int,
+                    vocab_name: str = features.WORDPIECE_VOCAB) -> tf.Tensor:
     """In a preprocessing_fn: learns the vocabulary from all of `texts` ([B]) and returns it compiled, for Encoder.
 
-    The vocabulary itself lands in the Transform output's assets as `features.WORDPIECE_VOCAB`.
+    The vocabulary itself lands in the Transform output's assets as `vocab_name` (a second vocabulary, e.g. a
+    translation target's, needs a name of its own).
     """
     words = tokenizer.split_words(texts, lowercase).flat_values
-    return _vocabulary_assets(words, _LearnWordPiece(vocab_size, min_word_count), "wordpiece_vocabulary")
+    analyzer = "wordpiece_vocabulary" if vocab_name == features.WORDPIECE_VOCAB else f"{vocab_name}_learner"
+    return _vocabulary_assets(words, _LearnWordPiece(vocab_size, min_word_count, vocab_name), analyzer)
 
 
 def given_encoder(texts: tf.Tensor, vocabulary: List[str], lowercase: bool, max_seq_length: int) -> tokenizer.Encoder:
@@ -62,11 +65,11 @@ def _vocabulary_assets(inputs: tf.Tensor, ptransform, name: str) -> tf.Tensor:
     return tf.io.read_file(model_path)  # per call, ~0.05 ms for an 8k vocabulary
 
 
-def learned_encoder(texts: tf.Tensor, config) -> tokenizer.Encoder:
+def learned_encoder(texts: tf.Tensor, config, vocab_name: str = features.WORDPIECE_VOCAB) -> tokenizer.Encoder:
     """In a preprocessing_fn: the Encoder for the vocabulary learned from `texts` ([B]) as `config` (a
-    TokenizerConfig) says."""
+    TokenizerConfig) says, kept as the asset `vocab_name`."""
     model = wordpiece_model(texts, vocab_size=config.vocab_size, lowercase=config.lowercase,
-                            min_word_count=config.min_word_count)
+                            min_word_count=config.min_word_count, vocab_name=vocab_name)
     return tokenizer.Encoder(model, config.lowercase, config.max_seq_length)
 
 
@@ -108,13 +111,15 @@ def _count_words(texts: Iterable[str], lowercase: bool) -> collections.Counter:
 class _LearnWordPiece(tft_beam.experimental.PTransformAnalyzer):
     """Batches of words -> (vocabulary file path, compiled model file path), one element each."""
 
-    def __init__(self, vocab_size: int, min_word_count: int):
+    def __init__(self, vocab_size: int, min_word_count: int, vocab_name: str = features.WORDPIECE_VOCAB):
         super().__init__()
         self._vocab_size = vocab_size
         self._min_word_count = min_word_count
+        self._vocab_name = vocab_name
 
     def expand(self, batches):
         min_count, vocab_size, directory = self._min_word_count, self._vocab_size, self.base_temp_dir
+        vocab_name = self._vocab_name
         learned = (
             batches
             | "CountInBatch" >> beam.FlatMap(lambda batch: collections.Counter(batch[0].tolist()).items())
@@ -124,7 +129,7 @@ class _LearnWordPiece(tft_beam.experimental.PTransformAnalyzer):
             | "Gather" >> beam.combiners.ToList()
             | "Learn" >> beam.Map(lambda counts: vocabulary_from_counts(
                 counts, vocab_size=vocab_size, min_word_count=min_count))
-            | "Write" >> beam.Map(_write_outputs, directory))
+            | "Write" >> beam.Map(_write_outputs, directory, vocab_name))
         return _paths(learned)
 
 
@@ -148,10 +153,15 @@ def _paths(written):
     return written | "Path" >> beam.Map(lambda out: out[0]), written | "Model" >> beam.Map(lambda out: out[1])
 
 
-def _write_outputs(vocab: List[str], directory: str) -> Tuple[str, str]:
-    # Fixed file names: tft_output.vocabulary_file_by_name(WORDPIECE_VOCAB) finds assets by file name.
-    vocab_path = tokenizer.write_vocabulary(vocab, os.path.join(directory, features.WORDPIECE_VOCAB))
-    model_path = os.path.join(directory, MODEL_FILE)
+def model_file(vocab_name: str) -> str:
+    """The compiled model's asset file name beside the vocabulary `vocab_name`."""
+    return MODEL_FILE if vocab_name == features.WORDPIECE_VOCAB else f"{vocab_name}_model"
+
+
+def _write_outputs(vocab: List[str], directory: str, vocab_name: str = features.WORDPIECE_VOCAB) -> Tuple[str, str]:
+    # Fixed file names: tft_output.vocabulary_file_by_name(vocab_name) finds assets by file name.
+    vocab_path = tokenizer.write_vocabulary(vocab, os.path.join(directory, vocab_name))
+    model_path = os.path.join(directory, model_file(vocab_name))
     with tf.io.gfile.GFile(model_path, "wb") as f:
         f.write(tokenizer.compile_vocabulary(vocab))
     return vocab_path, model_path
