@@ -30,11 +30,13 @@ def test_transform_outputs_each_documents_word_pieces_untruncated(tmp_path):
             tft_beam.AnalyzeAndTransformDataset(lambda x: transform_module.preprocessing_fn(x, CONFIG.to_dict()))
         _ = transform_fn | tft_beam.WriteTransformFn(str(tmp_path / "transform"))
     tft_output = tft.TFTransformOutput(str(tmp_path / "transform"))
-    assert tft_output.transformed_feature_spec() == {features.TOKEN_IDS: tf.io.VarLenFeature(tf.int64)}
+    assert tft_output.transformed_feature_spec() == {features.TOKEN_IDS: tf.io.VarLenFeature(tf.int64),
+                                                     features.NUM_PIECES: tf.io.FixedLenFeature([], tf.int64)}
     assert tft_output.vocabulary_by_name(features.WORDPIECE_VOCAB) == [t.encode() for t in GOLDEN_VOCAB]
     tokens = [[GOLDEN_VOCAB[i] for i in row[features.TOKEN_IDS]] for row in transformed]
     assert tokens[1] == ["the", "film", "was", "bad", "."]
     assert tokens[3] == ["bad", "[UNK]", "[UNK]", "the", "movie", "was", "[UNK]", "."]  # 8 pieces: nothing cut
+    assert [int(row[features.NUM_PIECES]) for row in transformed] == [len(row) for row in tokens]
     assert tokens[5] == ["the", "w", "##o", "##r", "##s", "##t", "film", ",", "[UNK]"]
 
 
