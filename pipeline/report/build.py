@@ -43,7 +43,8 @@ def write(config: Config, workdir: str, run: RunReport) -> str:
     layout = Workdir(workdir)
     task = tasks.get(config.task)
     log.info("run report: reading the statistics, the training logs and the evaluation of run %s", run.run_id)
-    data_view = data.read(run.outputs, readers.FORMATS[task.input_format].label_feature(config.data))
+    label_feature = readers.FORMATS[task.input_format].label_feature(config.data)
+    data_view = data.read(run.outputs, label_feature)
     curves = training.read(run.outputs.get(summary.MODEL_RUN))
     result = evaluation.read(run.evaluation_uri)
     path = layout.report_path(run.run_id)
@@ -55,7 +56,7 @@ def write(config: Config, workdir: str, run: RunReport) -> str:
             html.section("Training", training.render(curves, summary.tensorboard_command(
                 run.outputs.get(summary.MODEL_RUN, ""))), "training"),
             html.section("Evaluation", evaluation.render(result, task.headline.name, _class_names(run)), "evaluation"),
-            html.section("Served examples", _samples(config, task, run), "samples"),
+            html.section("Served examples", _samples(config, task, run, label_feature), "samples"),
             html.section("Components and versions", _components(config, workdir, run), "components")]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -91,7 +92,7 @@ def _class_names(run: RunReport) -> List[str]:
     return [name.decode("utf-8", "replace") for name in output.vocabulary_by_name(features.LABEL_VOCAB)]
 
 
-def _samples(config: Config, task, run: RunReport) -> List[str]:
+def _samples(config: Config, task, run: RunReport, label_feature: Optional[str]) -> List[str]:
     model = run.outputs.get("Trainer/model")
     if not model:
         return [html.paragraph("No model was trained in this run.", "muted")]
@@ -99,8 +100,7 @@ def _samples(config: Config, task, run: RunReport) -> List[str]:
                  "this run's candidate model (it was not pushed)")
     log.info("run report: serving %d eval examples with %s", SAMPLES, served_by)
     found = samples.serve(path_utils.serving_model_path(model), run.inputs.get("Evaluator/examples"),
-                          task.request_text, task.request(config), config, SAMPLES,
-                          readers.FORMATS[task.input_format].label_feature(config.data))
+                          task.request_text, task.request(config), config, SAMPLES, label_feature)
     return samples.render(found, served_by)
 
 

@@ -79,7 +79,14 @@ def test_outputs_are_fixed_length_int64_features(string_labels):
     _, tft_output = string_labels
     assert tft_output.transformed_feature_spec() == {
         **{name: tf.io.FixedLenFeature([8], tf.int64) for name in features.MODEL_INPUTS},
-        features.LABEL_ID: tf.io.FixedLenFeature([], tf.int64)}
+        **{name: tf.io.FixedLenFeature([], tf.int64) for name in (features.LABEL_ID, features.NUM_PIECES,
+                                                                  features.CUT_PIECES)}}
+
+
+def test_word_pieces_before_truncation_and_how_many_were_cut(string_labels):
+    rows, _ = string_labels  # 6 pieces fit between [CLS] and [SEP]
+    assert [int(row[features.NUM_PIECES]) for row in rows] == [5, 5, 8, 8, 3, 9]  # "worst" is w ##o ##r ##s ##t
+    assert [int(row[features.CUT_PIECES]) for row in rows] == [0, 0, 2, 2, 0, 3]
 
 
 def test_int_labels_and_sparse_text(int_labels):
@@ -95,7 +102,8 @@ def test_serving_needs_text_only_and_survives_export(string_labels, tmp_path):
     module.tft_layer = tft_output.transform_features_layer()
     module.serve = tf.function(lambda text: module.tft_layer({"text": text}),
                                input_signature=[tf.TensorSpec([None], tf.string)])
-    assert set(module.serve(tf.constant(TEXTS[:1]))) == set(features.MODEL_INPUTS)  # label_id pruned
+    assert set(module.serve(tf.constant(TEXTS[:1]))) == {*features.MODEL_INPUTS, features.NUM_PIECES,
+                                                         features.CUT_PIECES}  # label_id pruned
 
     tf.saved_model.save(module, str(tmp_path / "export"))
     shutil.rmtree(tft_output.transform_savedmodel_dir)  # the export must carry its own assets

@@ -37,6 +37,7 @@ def test_transform_outputs_each_documents_word_pieces_untruncated(tmp_path):
     tokens = [[GOLDEN_VOCAB[i] for i in row[features.TOKEN_IDS]] for row in transformed]
     assert tokens[1] == ["the", "film", "was", "bad", "."]
     assert tokens[3] == ["bad", "[UNK]", "[UNK]", "the", "movie", "was", "[UNK]", "."]  # 8 pieces: nothing cut
+    assert [int(row[features.NUM_PIECES]) for row in transformed] == [len(row) for row in tokens]
     assert tokens[5] == ["the", "w", "##o", "##r", "##s", "##t", "film", ",", "[UNK]"]
 
 

@@ -44,9 +44,10 @@ def test_masked_lm_keeps_each_documents_pieces_and_sentence_lengths(corpus):
         pieces = encoder.wordpieces(tf.constant(sentences)).to_list()  # per sentence
         assert row[features.TOKEN_IDS].tolist() == [p for sentence in pieces for p in sentence]  # no [CLS]/[SEP]
         assert row[features.SENTENCE_LENGTHS].tolist() == [len(sentence) for sentence in pieces]
+        assert int(row[features.NUM_PIECES]) == sum(len(sentence) for sentence in pieces)
     serving = tft_output.transform_features_layer()
     assert set(serving({"sentences": tf.sparse.from_dense([["A great film."]])})) == {
-        features.TOKEN_IDS, features.SENTENCE_LENGTHS}
+        features.TOKEN_IDS, features.SENTENCE_LENGTHS, features.NUM_PIECES}
 
 
 def test_a_classifier_fine_tuned_from_a_preset_tokenizes_with_its_vocabulary(tmp_path):

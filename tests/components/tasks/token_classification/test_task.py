@@ -55,8 +55,10 @@ def test_tags_are_a_sorted_vocabulary_asset(transformed):
     _, _, tft_output = transformed
     assert [t.decode() for t in tft_output.vocabulary_by_name(features.TAG_VOCAB)] == TAGS
     assert tft_output.transformed_feature_spec() == {
-        name: tf.io.FixedLenFeature([L], tf.int64)
-        for name in features.MODEL_INPUTS + (features.TAG_MASK, features.TAG_IDS)}
+        **{name: tf.io.FixedLenFeature([L], tf.int64)
+           for name in features.MODEL_INPUTS + (features.TAG_MASK, features.TAG_IDS)},
+        features.NUM_PIECES: tf.io.FixedLenFeature([], tf.int64),
+        features.CUT_PIECES: tf.io.FixedLenFeature([], tf.int64)}
 
 
 def test_tags_sit_on_the_first_piece_of_each_whole_word(transformed):
@@ -66,6 +68,7 @@ def test_tags_sit_on_the_first_piece_of_each_whole_word(transformed):
         ["[CLS]", "zoe", "visited", "paris", "[SEP]"],
         ["[CLS]", "paris", "is", "in", "france", ".", "[SEP]"],
         ["[CLS]", "ann", "lee", "visited", "lyon", "and", "paris", "[SEP]"]]  # "today" does not fit
+    assert [int(row[features.CUT_PIECES]) > 0 for row in train] == [False, False, True]
     assert [row[features.TAG_IDS].tolist() for row in train] == [
         [X, 1, 3, 0, X, X, X, X], [X, 0, 3, 3, 0, 3, X, X], [X, 1, 2, 3, 0, 3, 0, X]]
     assert all((row[features.TAG_MASK] == (row[features.TAG_IDS] != X)).all() for row in train)
