@@ -70,39 +70,42 @@ class Translator(keras.Model):
         return self.logits_float32(self.target_embedding(x, reverse=True))
 
     # === Decoding (components/nn/decoding.py's Seq2Seq) ===
-    def start(self, encoder_inputs: dict, length: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor, tuple]:
-        """Encodes the source and runs the start token at position 0: caches of `length` positions."""
+    # Caches are one tensor per decoder layer, (N, key and value, positions, heads, head_dim): a step rewrites only
+    # the position it feeds, and nothing is sliced out of or stacked into a tensor of all layers.
+    def start(self, encoder_inputs: dict, length: tf.Tensor) -> Tuple[tf.Tensor, tuple, tuple]:
+        """Encodes the source and runs the start token at position 0: self-attention caches of `length`
+        positions (the state), the source's cross-attention caches (constants)."""
         encoded = self.encoder({name: encoder_inputs[name] for name in features.MODEL_INPUTS},
                                training=False)["sequence_output"]  # (B, S, H)
         mask = encoder_inputs[features.PADDING_MASK]
         batch, source_length = tf.shape(encoded)[0], tf.shape(encoded)[1]
         dtype = self.decoder_layers[0].compute_dtype
 
-        def cache(positions):  # (B, layers, key and value, positions, heads, head_dim)
-            return tf.zeros([batch, len(self.decoder_layers), 2, positions, self.num_heads, self.head_dim], dtype)
+        def caches(positions):
+            return tuple(tf.zeros([batch, 2, positions, self.num_heads, self.head_dim], dtype)
+                         for _ in self.decoder_layers)
 
         starts = tf.fill([batch, 1], START_ID)
-        logits, state, cross = self._cached(starts, 0, cache(length), encoded, mask, cache(source_length), True)
+        logits, state, cross = self._cached(starts, 0, caches(length), encoded, mask, caches(source_length), True)
         return logits, state, (encoded, mask, cross)
 
-    def step(self, tokens: tf.Tensor, index: tf.Tensor, state: tf.Tensor, constants: tuple):
+    def step(self, tokens: tf.Tensor, index: tf.Tensor, state: tuple, constants: tuple):
         encoded, mask, cross = constants
         logits, state, _ = self._cached(tokens, index, state, encoded, mask, cross, False)
         return logits, state
 
-    def _cached(self, tokens, index, self_cache, encoded, mask, cross_cache, fill_cross: bool):
-        """tokens (N, 1) at `index` -> logits (N, V), both caches updated (the cross one only when filling)."""
+    def _cached(self, tokens, index, self_caches, encoded, mask, cross_caches, fill_cross: bool):
+        """tokens (N, 1) at `index` -> logits (N, V), the caches updated (the cross ones only when filling)."""
         x = self._embed(tokens, index, training=False)
-        self_caches, cross_caches = [], []
-        for i, layer in enumerate(self.decoder_layers):
-            x, layer_self, layer_cross = layer(
-                x, encoded, encoder_padding_mask=mask, self_attention_cache=self_cache[:, i],
-                self_attention_cache_update_index=index, cross_attention_cache=cross_cache[:, i],
+        new_self, new_cross = [], []
+        for layer, self_cache, cross_cache in zip(self.decoder_layers, self_caches, cross_caches):
+            x, self_cache, cross_cache = layer(
+                x, encoded, encoder_padding_mask=mask, self_attention_cache=self_cache,
+                self_attention_cache_update_index=index, cross_attention_cache=cross_cache,
                 cross_attention_cache_update_index=0 if fill_cross else None, training=False)
-            self_caches.append(layer_self)
-            cross_caches.append(layer_cross)
-        cross_cache = tf.stack(cross_caches, axis=1) if fill_cross else cross_cache
-        return self._project(x)[:, 0, :], tf.stack(self_caches, axis=1), cross_cache
+            new_self.append(self_cache)
+            new_cross.append(cross_cache)
+        return self._project(x)[:, 0, :], tuple(new_self), tuple(new_cross) if fill_cross else cross_caches
 
 
 def build_translator(encoder: keras.Model, target_vocabulary_size: int, target_length: int, num_layers: int,
