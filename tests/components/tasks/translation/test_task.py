@@ -38,9 +38,16 @@ def _transform(tmp_path, overrides):
     return transformed, tft.TFTransformOutput(str(tmp_path / "transform"))
 
 
-@pytest.mark.parametrize("shared", [True, False], ids=["shared-vocabulary", "vocabulary-per-side"])
-def test_transform_lays_out_both_sides_and_the_target_comes_back_exactly(tmp_path, shared):
-    transformed, tft_output = _transform(tmp_path, [f"tokenizer.shared_vocabulary={str(shared).lower()}"])
+@pytest.fixture(scope="module", params=[True, False], ids=["shared-vocabulary", "vocabulary-per-side"])
+def transformed(request, tmp_path_factory):
+    """(shared, rows, tft_output): one Beam run per vocabulary layout for the tests below."""
+    shared = request.param
+    tmp_path = tmp_path_factory.mktemp("shared" if shared else "per_side")
+    return (shared, *_transform(tmp_path, [f"tokenizer.shared_vocabulary={str(shared).lower()}"]), tmp_path)
+
+
+def test_transform_lays_out_both_sides_and_the_target_comes_back_exactly(transformed):
+    shared, transformed, tft_output, _ = transformed
     source_vocabulary, target_vocabulary = vocabularies(tft_output)
     assert (source_vocabulary is target_vocabulary) == shared
     assert "文" in target_vocabulary and ("文" in source_vocabulary) == shared  # CJK split into characters
@@ -125,11 +132,11 @@ def test_a_pretrained_encoder_reads_the_source_and_the_target_learns_its_own_voc
     assert logits.shape == (1, 2, len(target_vocabulary))
 
 
-def test_batches_are_cut_to_their_longest_pair_unless_accumulation_stacks_them(tmp_path):
+def test_batches_are_cut_to_their_longest_pair_unless_accumulation_stacks_them(transformed):
     from components.tasks.translation import data
     from components.training.train_step import micro_batches
 
-    transformed, tft_output = _transform(tmp_path, [])
+    _, transformed, tft_output, tmp_path = transformed
     path = str(tmp_path / "pairs.gz")
     with tf.io.TFRecordWriter(path, options="GZIP") as writer:
         for row in transformed:
