@@ -83,7 +83,7 @@ def run_pair(name, args):
     train_file, test_file, tokenize = SPLITS[name]
     slug = name.lower().replace("_", "-")
     workdir = harness.workdir(args.workdir and os.path.join(args.workdir, slug), f"mt-{slug}-")
-    train = os.path.join(DATA, train_file)
+    train = os.path.join(args.data, train_file)
     if args.train_limit:  # a quick look: the first N pairs only
         data_dir = Workdir(workdir).data_dir
         os.makedirs(data_dir, exist_ok=True)
@@ -95,7 +95,7 @@ def run_pair(name, args):
         f"pipeline_name=mt-{slug}", f"serving.model_name=mt_{slug.replace('-', '_')}", f"data.input_path={train}",
         f"evaluation.bleu_tokenizer={tokenize}", f"training.epochs={epochs}",
         f"training.max_minutes={args.minutes}"] + args.set, workdir)
-    pairs = read_pairs(os.path.join(DATA, test_file))[:args.test_limit or None]
+    pairs = read_pairs(os.path.join(args.data, test_file))[:args.test_limit or None]
     sources, references = [s for s, _ in pairs], [t for _, t in pairs]
     model = tf.saved_model.load(run.pushed_dir)
     rows = [("copy the source", sources, None)]
@@ -122,11 +122,12 @@ def main():
     parser.add_argument("--pairs", default="en-de,en-zh_CN")
     parser.add_argument("--set", action="append", default=[], help="config override, repeatable")
     parser.add_argument("--workdir", default=None)
+    parser.add_argument("--data", default=DATA, help="the software_messages directory")
     parser.add_argument("--train_limit", type=int, default=0, help="train on the first N pairs only (a quick look)")
     parser.add_argument("--test_limit", type=int, default=0, help="score the first N held-out pairs only")
     args = parser.parse_args()
-    if not os.path.isdir(DATA):
-        sys.exit(f"software messages not found at {DATA}")
+    if not os.path.isdir(args.data):
+        sys.exit(f"software messages not found at {args.data}")
     for name in args.pairs.split(","):
         run_pair(name, args)
 
