@@ -206,6 +206,7 @@ class EvaluationConfig:
     min_bleu: float = 0.0  # translation: value threshold on the eval split's corpus BLEU (sacrebleu, 0-100)
     max_bleu_drop: float = 1.0  # translation: change threshold, BLEU points below the blessed baseline's
     min_chrf: float = 0.0  # translation: value threshold on corpus chrF (sacrebleu, 0-100)
+    max_chrf_drop: float = 100.0  # translation: change threshold, chrF points below the baseline's (100: off)
     bleu_tokenizer: str = "13a"  # translation: sacrebleu's tokenizer for BLEU; "zh" for Chinese targets
 
     def __post_init__(self):
@@ -218,7 +219,8 @@ class EvaluationConfig:
         _require(0.0 <= self.min_masked_accuracy <= 1.0, "evaluation.min_masked_accuracy must be in [0, 1]")
         _require(0.0 <= self.min_bleu <= 100.0 and 0.0 <= self.min_chrf <= 100.0,
                  "evaluation.min_bleu and evaluation.min_chrf must be in [0, 100]")
-        _require(self.max_bleu_drop >= 0.0, "evaluation.max_bleu_drop must be >= 0")
+        _require(self.max_bleu_drop >= 0.0 and self.max_chrf_drop >= 0.0,
+                 "evaluation.max_bleu_drop and evaluation.max_chrf_drop must be >= 0")
         _require(self.bleu_tokenizer in BLEU_TOKENIZERS, f"evaluation.bleu_tokenizer must be one of {BLEU_TOKENIZERS}")
 
 

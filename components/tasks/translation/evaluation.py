@@ -1,5 +1,6 @@
 """TFMA EvalConfig for translation: corpus BLEU gates the push (a value and a change threshold against the last
-blessed model), chrF is reported and may gate too; both by sacrebleu on the eval split decoded as served."""
+blessed model), chrF too when its thresholds say so (by default any chrF passes); both by sacrebleu on the eval
+split decoded as served."""
 import tensorflow_model_analysis as tfma
 
 from components.core import features
@@ -16,8 +17,6 @@ HEADLINE = Headline(tfma_translation.BLEU, higher_is_better=True, keras_name="to
 def eval_config(config: Config, num_labels: int = 0) -> tfma.EvalConfig:
     """Parallel text has no labels to count: `num_labels` is ignored."""
     evaluation = config.evaluation
-    chrf_gate = tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(
-        lower_bound={"value": evaluation.min_chrf}))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
             model_type="tf_generic",  # explicit: auto-detection doubles the Evaluator's time (STACK.md)
@@ -31,5 +30,5 @@ def eval_config(config: Config, num_labels: int = 0) -> tfma.EvalConfig:
                               config='{"tokenize": "%s"}' % evaluation.bleu_tokenizer,
                               threshold=push_gate(evaluation.min_bleu, evaluation.max_bleu_drop)),
             tfma.MetricConfig(class_name=tfma_translation.Chrf.__name__, module=tfma_translation.__name__,
-                              threshold=chrf_gate),
+                              threshold=push_gate(evaluation.min_chrf, evaluation.max_chrf_drop)),
         ])])

@@ -80,9 +80,9 @@ def test_config_keys_are_validated_and_the_preset_loads():
     assert config.tokenizer.target_length == 64 and config.decoding.beam_width == 4
 
 
-def test_bleu_gates_the_push_against_the_baseline_and_chrf_is_reported():
+def test_bleu_gates_the_push_against_the_baseline_and_chrf_may_too():
     config = config_lib.load("translation", ["evaluation.min_bleu=12", "evaluation.max_bleu_drop=0.5",
-                                             "evaluation.bleu_tokenizer=zh"])
+                                             "evaluation.bleu_tokenizer=zh", "evaluation.max_chrf_drop=2"])
     eval_config = evaluation.eval_config(config)
     (spec,) = eval_config.model_specs
     assert (spec.signature_name, spec.label_key, spec.prediction_key) == ("serving_examples", "target",
@@ -92,7 +92,8 @@ def test_bleu_gates_the_push_against_the_baseline_and_chrf_is_reported():
     assert bleu.threshold.value_threshold.lower_bound.value == 12 and '"zh"' in bleu.config
     assert bleu.threshold.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
     assert bleu.threshold.change_threshold.absolute.value == pytest.approx(-0.5)
-    assert "Chrf" in metrics and evaluation.HEADLINE.name == "bleu"
+    assert metrics["Chrf"].threshold.change_threshold.absolute.value == pytest.approx(-2.0)
+    assert evaluation.HEADLINE.name == "bleu"
 
 
 BASE_VOCABULARY = list(features.SPECIAL_TOKENS) + ["could", "not", "open", "file", "%", "s", "{", "}", "0", "files",
