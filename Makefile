@@ -30,7 +30,7 @@ bench-causal-lm: setup  ## tiny-shakespeare eval perplexity after a 20-minute tr
 bench-mlm: setup  ## SST-2 test accuracy fine-tuned from our own masked-LM pretraining vs from scratch (~1 hour)
 	$(PY) bench/mlm_pretrain_sst2.py
 
-bench-translation: setup  ## en->de and en->zh software messages: BLEU/chrF of greedy and beam 4 vs copying, speed (~1.5 h: 30 training minutes per pair)
+bench-translation: setup  ## en->de and en->zh software messages: BLEU/chrF of greedy and beam 4 vs copying, speed (~2 h: 45 training minutes per pair)
 	$(PY) bench/software_messages_translation.py
 
 bench-demo: setup  ## wall time, peak memory and per-component time of the demo run
