@@ -2,8 +2,9 @@
 
 Inside Transform: the Transform graph splits texts into words with the tokenizer's own ops (in Beam workers),
 a CombinePerKey counts them across workers, rare words are dropped before anything is gathered, and one step learns
-the vocabulary from the (word, count) list with tensorflow-text's learner. The vocabulary file becomes a Transform
-asset named `features.WORDPIECE_VOCAB`. FastWordpieceTokenizer cannot read a vocabulary file in the graph (it needs
+the vocabulary from the (word, count) list with tensorflow-text's learner (wordpiece_search.py: the same
+vocabulary, its repeated work done once). The vocabulary file becomes a Transform asset named
+`features.WORDPIECE_VOCAB`. FastWordpieceTokenizer cannot read a vocabulary file in the graph (it needs
 the vocabulary compiled into a flatbuffer model), so the same step also writes the compiled model as a second asset
 that the graph reads. Both are asset outputs because tft 1.16's ptransform_analyzer treats every output as an asset
 as soon as one is (a None default does not mark a plain value).
@@ -20,11 +21,10 @@ import apache_beam as beam
 import tensorflow as tf
 import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
-from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner_lib
 
 from components.core import features
 from components.core.errors import UserError
-from components.text.tokenization import tokenizer
+from components.text.tokenization import tokenizer, wordpiece_search
 
 MODEL_FILE = "wordpiece_model"  # the compiled vocabulary, beside features.WORDPIECE_VOCAB in the assets
 # Transform runs the whole graph on placeholder assets while it analyzes, so they must be valid: an invalid
@@ -92,8 +92,8 @@ def vocabulary_from_counts(word_counts: Iterable[Tuple[str, int]], *, vocab_size
         raise UserError(f"no word occurs at least {min_word_count} times, so no vocabulary can be learned",
                         hint="check the text column, or lower tokenizer.min_word_count")
     # lower_thresh: a wordpiece must be as frequent as a kept word; the learner's default (10) is for large corpora.
-    vocab = learner_lib.learn(kept, vocab_size=vocab_size, reserved_tokens=list(features.SPECIAL_TOKENS),
-                              lower_thresh=min_word_count)
+    vocab = wordpiece_search.learn(kept, vocab_size=vocab_size, reserved_tokens=list(features.SPECIAL_TOKENS),
+                                   lower_thresh=min_word_count)
     # The learner may overshoot (every character and its ##suffix form are kept); its tail is the rarest.
     return vocab[:vocab_size]
 
