@@ -3,9 +3,10 @@
 The runner owns the environment: where the work directory is, which data is read, checking that data up front.
 """
 import os
-from typing import Tuple
+from typing import Optional, Tuple
 
 from tfx import v1 as tfx
+from tfx.orchestration.pipeline import RunOptions
 
 from components import tasks
 from components.core.config import Config, DataConfig
@@ -13,15 +14,16 @@ from components.core.errors import UserError
 from components.core.layout import Workdir
 from components.core.log import progress as log
 from components.text import readers
-from pipeline import demo_data
+from pipeline import beam_options, demo_data
 from pipeline.pipeline import PipelinePaths, create_pipeline
 from pipeline.report import build
 from pipeline.run_report import RunReport, latest_run
 
 
-def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
+def run(config: Config, workdir: str, until: Optional[str] = None) -> Tuple[RunReport, PipelinePaths]:
     """Checks the data, runs every component (cached ones are skipped), writes the run's HTML report
-    (Workdir.report_path) and returns what happened."""
+    (Workdir.report_path) and returns what happened. `until` names the last component to run (with what it
+    needs; no report): e.g. "Transform" for the data half alone."""
     layout = Workdir(workdir)
     format_name = tasks.get(config.task).input_format
     input_format = readers.FORMATS[format_name]
@@ -32,9 +34,14 @@ def run(config: Config, workdir: str) -> Tuple[RunReport, PipelinePaths]:
     num_classes = check_inputs(config.data, train_path, input_format)
     paths = workdir_paths(layout, train_path, config.data, input_format.directory_pattern)
     os.makedirs(layout.root, exist_ok=True)
-    tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
+    beam_args = beam_options.local_args(config.beam, filter(None, (train_path, config.data.eval_path)))
+    log.info("Beam: %s", " ".join(beam_args))
+    tfx.orchestration.LocalDagRunner().run(
+        create_pipeline(config, paths, num_classes, beam_args),
+        run_options=RunOptions(to_nodes=[until]) if until else None)
     report = latest_run(paths.metadata_path, config.pipeline_name)
-    build.write_after_run(config, workdir, report)
+    if not until:
+        build.write_after_run(config, workdir, report)
     return report, paths
 
 

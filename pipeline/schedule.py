@@ -22,7 +22,7 @@ from components.core.errors import UserError
 from components.core.layout import Workdir
 from components.core.log import progress as log
 from components.text import readers
-from pipeline import local_runner, spans
+from pipeline import beam_options, local_runner, spans
 from pipeline.pipeline import PipelinePaths, create_pipeline
 from pipeline.report import build
 from pipeline.run_report import RunReport, all_runs
@@ -71,7 +71,8 @@ def fire(config: Config, workdir: str, at: datetime.datetime) -> Firing:
             return Firing(at, "no new span", newest.number)
         num_classes = local_runner.check_inputs(config.data, newest.path, input_format)
         paths = span_paths(config, layout, newest, input_format.directory_pattern)
-        tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes))
+        beam_args = beam_options.local_args(config.beam, [newest.path])
+        tfx.orchestration.LocalDagRunner().run(create_pipeline(config, paths, num_classes, beam_args))
         report = all_runs(paths.metadata_path, config.pipeline_name)[-1]
         build.write_after_run(config, workdir, report)
         return Firing(at, "ran", newest.number, report)

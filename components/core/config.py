@@ -28,6 +28,7 @@ POOLINGS = ("cls", "mean")
 HEADS = ("softmax", "crf")  # token classification
 BASE_MODEL_SOURCES = ("none", "pipeline", "preset")
 TAG_SCHEMES = ("auto", "bio", "bioes")  # as components/text/readers/tag_schemes.py normalizes them
+BEAM_MODES = ("auto", "in_memory", "multi_processing")  # the local DirectRunner's (pipeline/beam_options.py)
 DOCUMENT_SPLITS = ("file", "blank_line")  # as components/text/readers/text_documents.py reads them
 BLEU_TOKENIZERS = ("13a", "intl", "zh", "char", "none")  # sacrebleu's, as evaluation.bleu_tokenizer names them
 
@@ -313,6 +314,18 @@ class ScheduleConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class BeamConfig:
+    """How Beam runs the data components (ExampleGen, StatisticsGen, Transform, Evaluator) on a local run."""
+    mode: str = "auto"  # auto: in memory for small inputs, one worker process per core for large ones
+    workers: int = 0  # multi_processing: worker processes (0: one per core)
+    args: str = ""  # Beam pipeline options that replace the DirectRunner's, e.g. "--runner=FlinkRunner ..."
+
+    def __post_init__(self):
+        _require(self.mode in BEAM_MODES, f"beam.mode must be one of {BEAM_MODES}")
+        _require(self.workers >= 0, "beam.workers must be >= 0 (0: one per core)")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     task: str = "classification"
     pipeline_name: str = "text-classifier"
@@ -326,6 +339,7 @@ class Config:
     pretraining: PretrainingConfig = dataclasses.field(default_factory=PretrainingConfig)
     base_model: BaseModelConfig = dataclasses.field(default_factory=BaseModelConfig)
     decoding: DecodingConfig = dataclasses.field(default_factory=DecodingConfig)
+    beam: BeamConfig = dataclasses.field(default_factory=BeamConfig)
 
     def __post_init__(self):
         _require(self.task in TASKS, f"task must be one of {TASKS}")
@@ -475,4 +489,4 @@ def _require(condition: bool, message: str) -> None:
 
 _SECTIONS = {c.__name__: c for c in (DataConfig, TokenizerConfig, ModelConfig, TrainingConfig, EvaluationConfig,
                                       ServingConfig, ScheduleConfig, PretrainingConfig, BaseModelConfig,
-                                      DecodingConfig)}
+                                      DecodingConfig, BeamConfig)}

@@ -7,7 +7,7 @@ from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_li
 
 from components.core import features
 from components.text.tokenization import wordpiece_search
-from tests.generated_data import FILLER, NEGATIVE, POSITIVE, PEOPLE, PLACES
+from tests.generated_data import FILLER, NEGATIVE, PEOPLE, PLACES, POSITIVE
 
 SPECIALS = list(features.SPECIAL_TOKENS)
 
