@@ -46,9 +46,11 @@ class Translator(keras.Model):
         self.decoder_embeddings_norm = keras.layers.LayerNormalization(epsilon=_EPSILON,
                                                                        name="decoder_embeddings_layer_norm")
         self.decoder_embeddings_dropout = keras.layers.Dropout(dropout, name="decoder_embeddings_dropout")
+        # Width-scaled (Glorot) kernels, not BERT's 0.02: with those the decoder long ignores the source
+        # (tests/components/tasks/translation/test_model.py, test_it_learns_a_mapping_that_needs_the_source).
         self.decoder_layers = [keras_hub.layers.TransformerDecoder(
             intermediate_dim, num_heads, dropout=dropout, activation="gelu", layer_norm_epsilon=_EPSILON,
-            kernel_initializer=_initializer(), name=f"transformer_decoder_layer_{i}") for i in range(num_layers)]
+            kernel_initializer="glorot_uniform", name=f"transformer_decoder_layer_{i}") for i in range(num_layers)]
         self.logits_float32 = keras.layers.Activation("linear", dtype="float32", name="logits")
         # === Functional model ===
         inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUTS}

@@ -115,3 +115,31 @@ def test_label_smoothing_spreads_the_target_over_the_vocabulary():
     assert float(smoothed) == pytest.approx(float(expected), rel=1e-5)  # the padded position weighs nothing
     plain = SmoothedCrossEntropy(0.0)(targets, logits, sample_weight=weights)
     assert float(plain) == pytest.approx(-np.log(0.7), rel=1e-5)
+
+
+def test_it_learns_a_mapping_that_needs_the_source():
+    """Reversing a random sequence: a decoder that ignored its source could not beat 1 in 20 per piece (plus the end
+    marker). With BERT's 0.02-wide initialisation in the decoder this sat there for 500 steps (the decoder learned the
+    target alone, and a real model said "%s: %s: %s" to every source); with width-scaled (Glorot) kernels it learns
+    within 200."""
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(2, TARGET_LENGTH - 1, 2048)
+    rows = [list(rng.integers(5, 25, n)) for n in lengths]
+    source = _source([[2] + r + [3] for r in rows])
+    targets = tf.ragged.constant([r[::-1] + [decoding.END_ID] for r in rows]).to_tensor(shape=[None, TARGET_LENGTH])
+    decoder_ids = tf.concat([tf.fill([len(rows), 1], decoding.START_ID), targets[:, :-1]], axis=1)
+    inputs = dict(source, **{features.DECODER_TOKEN_IDS: decoder_ids,
+                             features.DECODER_PADDING_MASK: tf.cast(targets > 0, tf.int32)})
+    weights = tf.cast(targets > 0, tf.float32)
+    keras.utils.set_random_seed(1)
+    config = ModelConfig(preset="tiny", hidden_dim=32, intermediate_dim=64, num_heads=2, dropout=0.0)
+    model = build_translator(build_backbone(config, VOCAB, SOURCE_LENGTH), VOCAB, TARGET_LENGTH, 2, 32, 2, 64, 0.0,
+                             shared_embeddings=True)
+    model.compile(keras.optimizers.Adam(1e-3), SmoothedCrossEntropy(0.0),
+                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    train = {name: value[:1792] for name, value in inputs.items()}
+    history = model.fit(train, targets[:1792], sample_weight=weights[:1792], batch_size=64, epochs=10, verbose=0)
+    held_out = {name: value[1792:] for name, value in inputs.items()}
+    accuracy = model.evaluate(held_out, targets[1792:], sample_weight=weights[1792:], verbose=0,
+                              return_dict=True)["accuracy"]
+    assert accuracy > 0.9, (accuracy, history.history["accuracy"][-1])
