@@ -1,9 +1,11 @@
 """Beam's pipeline options for a local run, chosen by input size.
 
 Beam's DirectRunner runs in this process (`in_memory`: no start-up cost, one core for the Python work) or in worker
-processes (`multi_processing`: each worker imports TensorFlow first, a few seconds, then every core works). The
-data components run once per input size class, so `auto` picks in_memory below MULTI_PROCESSING_BYTES of input and
-one worker per core above it. `beam.args` replaces all of this with the user's own options (Flink, Spark, Dataflow).
+processes (`multi_processing`: each worker imports TensorFlow first, then every core works). Measured on 2 cores
+(bench/data_scale.py, BUILD.md), two workers never paid for themselves: at 1M rows Transform took as long either
+way, and below that in-memory won. So `auto` starts workers only where there are cores to gain (MIN_CORES) and
+input large enough to amortize their start (MULTI_PROCESSING_BYTES). `beam.args` replaces all of this with the
+user's own options (Flink, Spark, Dataflow).
 """
 import glob
 import os
@@ -12,18 +14,19 @@ from typing import Iterable, List
 
 from components.core.config import SPAN, BeamConfig
 
-# At and above this much input, worker processes pay for their start-up (measured: bench/data_scale.py, BUILD.md).
-MULTI_PROCESSING_BYTES = 32 * 2**20
+MULTI_PROCESSING_BYTES = 32 * 2**20  # ~300k short rows: workers start in ~10 s, which in-memory spends on ~80k rows
+MIN_CORES = 4
 
 
 def local_args(beam: BeamConfig, input_paths: Iterable[str]) -> List[str]:
     """The beam_pipeline_args of a local run reading `input_paths` (files, directories or globs)."""
     if beam.args:
         return shlex.split(beam.args)
-    mode = beam.mode
+    mode, cores = beam.mode, os.cpu_count() or 1
     if mode == "auto":
-        mode = "multi_processing" if input_bytes(input_paths) >= MULTI_PROCESSING_BYTES else "in_memory"
-    workers = 1 if mode == "in_memory" else beam.workers or os.cpu_count() or 1
+        large = cores >= MIN_CORES and input_bytes(input_paths) >= MULTI_PROCESSING_BYTES
+        mode = "multi_processing" if large else "in_memory"
+    workers = 1 if mode == "in_memory" else beam.workers or cores
     return [f"--direct_running_mode={mode}", f"--direct_num_workers={workers}"]
 
 

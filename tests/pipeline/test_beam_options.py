@@ -26,6 +26,9 @@ def test_small_inputs_run_in_memory_and_large_ones_on_every_core(tmp_path, monke
     assert beam_options.local_args(_beam(), [str(data)]) == ["--direct_running_mode=multi_processing",
                                                             "--direct_num_workers=6"]
     assert beam_options.local_args(_beam(workers=2), [str(data)])[1] == "--direct_num_workers=2"
+    monkeypatch.setattr(beam_options.os, "cpu_count", lambda: 2)  # two workers never beat in-memory on 2 cores
+    assert beam_options.local_args(_beam(), [str(data)])[0] == "--direct_running_mode=in_memory"
+    assert beam_options.local_args(_beam(mode="multi_processing"), [str(data)])[1] == "--direct_num_workers=2"
     assert beam_options.local_args(_beam(mode="in_memory"), [str(data)])[0] == "--direct_running_mode=in_memory"
 
 
@@ -51,10 +54,12 @@ def test_bad_modes_are_config_errors():
 
 
 def _transform_output(workdir, data, monkeypatch, threshold):
-    """The assets' bytes (the vocabularies, the compiled WordPiece model) and each split's transformed tf.Examples, sorted (workers write shards in any order)
-    and serialized deterministically: a tf.Example's features are a protobuf map, whose entries each process
-    writes in its own hash order, so even two in-memory runs differ in raw record bytes."""
+    """The assets' bytes (vocabularies, the compiled WordPiece model) and each split's transformed tf.Examples,
+    sorted (workers write shards in any order) and serialized deterministically: a tf.Example's features are a
+    protobuf map, whose entries each process writes in its own hash order, so even two in-memory runs differ in
+    raw record bytes."""
     monkeypatch.setattr(beam_options, "MULTI_PROCESSING_BYTES", threshold)
+    monkeypatch.setattr(beam_options, "MIN_CORES", 1)  # the automatic choice, made on this machine's cores
     config = config_lib.load("classification", [f"data.input_path={data}", "tokenizer.vocab_size=120",
                                                 "tokenizer.max_seq_length=16", "pipeline_name=beam-modes"])
     report, _ = local_runner.run(config, str(workdir), until="Transform")
