@@ -1,7 +1,7 @@
 # The commands README names. Each one sets up the environment first (a no-op once .venv matches the lock).
 PY := .venv/bin/python
 
-.PHONY: setup browser demo test test-fast bench-sst2 bench-ner bench-causal-lm bench-mlm bench-translation bench-demo bench-speed lock
+.PHONY: setup browser demo test test-fast bench-sst2 bench-ner bench-causal-lm bench-mlm bench-translation bench-demo bench-data bench-speed lock
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,9 @@ bench-mlm: setup  ## SST-2 test accuracy fine-tuned from our own masked-LM pretr
 
 bench-translation: setup  ## en->de and en->zh software messages: BLEU/chrF of greedy and beam 4 vs copying, speed (~2 h: 45 training minutes per pair)
 	$(PY) bench/software_messages_translation.py
+
+bench-data: setup  ## the data half (ExampleGen to Transform) at 10k, 100k and 1M rows, per component (~25 min)
+	$(PY) bench/data_scale.py
 
 bench-demo: setup  ## wall time, peak memory and per-component time of the demo run
 	$(PY) bench/demo_run.py
