@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.sst2_classifier import SST2, read_sst2, write_csv  # noqa: E402
 
-DATA = os.path.join(os.path.dirname(SST2))
+DATA = os.path.dirname(SST2)
 COMPONENTS = ("CsvExampleGen", "FileBasedExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform")
 PIPELINE = "data-scale"
 BATCH = 4096
@@ -50,7 +50,7 @@ def corpus_input(rows: int, directory: str) -> str:
     return path
 
 
-INPUTS = {"classification": (classification_input, "text"), "causal_lm": (corpus_input, "text")}
+INPUTS = {"classification": classification_input, "causal_lm": corpus_input}
 
 
 def measure(kind: str, rows: int, beam: str, beam_args) -> dict:
@@ -67,7 +67,7 @@ def measure(kind: str, rows: int, beam: str, beam_args) -> dict:
 
     console.setup()
     workdir = tempfile.mkdtemp(prefix=f"data-scale-{kind}-{rows}-")
-    make_input, column = INPUTS[kind]
+    make_input = INPUTS[kind]
     os.makedirs(Workdir(workdir).data_dir)
     data = make_input(rows, Workdir(workdir).data_dir)
     config = config_lib.load(kind, [f"data.input_path={data}", f"pipeline_name={PIPELINE}", f"beam.mode={beam}"]
@@ -83,7 +83,7 @@ def measure(kind: str, rows: int, beam: str, beam_args) -> dict:
     encoder = tokenizer.Encoder.from_vocabulary(vocab, config.tokenizer.lowercase, config.tokenizer.max_seq_length)
     count = tf.function(lambda texts: tf.size(encoder.wordpieces(texts).flat_values, out_type=tf.int64),
                         input_signature=[tf.TensorSpec([None], tf.string)])
-    texts = _texts(kind, data, column)
+    texts = _texts(kind, data)
     count(tf.constant(texts[:BATCH]))  # traced outside the clock
     start = time.perf_counter()
     pieces = sum(int(count(tf.constant(texts[i:i + BATCH]))) for i in range(0, len(texts), BATCH))
@@ -94,11 +94,11 @@ def measure(kind: str, rows: int, beam: str, beam_args) -> dict:
                 beam=" ".join(a.split("=")[-1] for a in beam_options.local_args(config.beam, [data])))
 
 
-def _texts(kind: str, path: str, column: str):
+def _texts(kind: str, path: str):
     if kind == "classification":
         import csv
         with open(path, encoding="utf-8", newline="") as f:
-            return [row[column] for row in csv.DictReader(f)]
+            return [row["text"] for row in csv.DictReader(f)]
     with open(path, encoding="utf-8") as f:
         return [block for block in f.read().split("\n\n") if block.strip()]
 

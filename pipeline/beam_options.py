@@ -16,6 +16,7 @@ from components.core.config import SPAN, BeamConfig
 
 MULTI_PROCESSING_BYTES = 32 * 2**20  # ~300k short rows: workers start in ~10 s, which in-memory spends on ~80k rows
 MIN_CORES = 4
+IN_MEMORY = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 
 
 def local_args(beam: BeamConfig, input_paths: Iterable[str]) -> List[str]:
@@ -26,8 +27,9 @@ def local_args(beam: BeamConfig, input_paths: Iterable[str]) -> List[str]:
     if mode == "auto":
         large = cores >= MIN_CORES and input_bytes(input_paths) >= MULTI_PROCESSING_BYTES
         mode = "multi_processing" if large else "in_memory"
-    workers = 1 if mode == "in_memory" else beam.workers or cores
-    return [f"--direct_running_mode={mode}", f"--direct_num_workers={workers}"]
+    if mode == "in_memory":
+        return list(IN_MEMORY)
+    return [f"--direct_running_mode={mode}", f"--direct_num_workers={beam.workers or cores}"]
 
 
 def input_bytes(paths: Iterable[str]) -> int:

@@ -15,6 +15,7 @@ from components.text import readers
 from components.text.readers import reader_config
 from components.tfx.anomalies_gate import AnomaliesGate
 from components.tfx.transform_component import Transform
+from pipeline import beam_options
 from pipeline.spans import LatestSpans
 
 PREPROCESSING_FN = "components.tfx.transform.preprocessing_fn"  # by dotted path: TFX imports them in its executors
@@ -97,7 +98,7 @@ def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
             transform, baseline, trainer, holdout_gen, evaluator, pusher])),
         enable_cache=True,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(paths.metadata_path),
-        beam_pipeline_args=beam_pipeline_args or ["--direct_running_mode=in_memory", "--direct_num_workers=1"],
+        beam_pipeline_args=beam_pipeline_args or list(beam_options.IN_MEMORY),
     )
 
 

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from components.core import config as config_lib
 from components.core import features
+from components.core.errors import UserError
 from pipeline import beam_options, local_runner
 from tests.generated_data import sentiment_rows, write_csv
 
@@ -49,7 +50,7 @@ def test_user_options_replace_the_direct_runners():
 
 
 def test_bad_modes_are_config_errors():
-    with pytest.raises(Exception, match="beam.mode must be one of"):
+    with pytest.raises(UserError, match="beam.mode must be one of"):
         _beam(mode="fast")
 
 
