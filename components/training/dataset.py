@@ -1,4 +1,11 @@
-"""tf.data input from Transform's output: gzipped TFRecords of transformed tf.Examples."""
+"""tf.data input from Transform's output: gzipped TFRecords of transformed tf.Examples.
+
+Transform pads every row to tokenizer.max_seq_length; a batch is cut back to its own longest row, and training
+batches group rows of similar length (bucketed after shuffling), so little compute goes to padding. Padding is masked
+everywhere (attention, pooling, losses), so the cut changes the cost, not the result. Gradient accumulation stacks k
+batches into one (components/training/train_step.py), which needs batches of one shape: `trim=False` keeps
+Transform's full length.
+"""
 from typing import Callable, Sequence, Tuple
 
 import tensorflow as tf
@@ -8,6 +15,8 @@ from components.core import features
 from components.core.errors import UserError
 
 _AUTOTUNE = tf.data.AUTOTUNE
+_SHUFFLE = 20_000
+_BUCKET_BOUNDARIES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384)
 
 
 def list_files(file_patterns: Sequence[str]) -> list:
@@ -24,18 +33,39 @@ def class_labels(parsed: dict) -> tf.Tensor:
     return tf.reshape(parsed[features.LABEL_ID], [-1])
 
 
-def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_size: int, training: bool,
-                 seed: int = 0, labels: Callable[[dict], tf.Tensor] = class_labels) -> tf.data.Dataset:
-    """Yields ({token_ids, padding_mask, segment_ids}: int32 (B, L), labels(parsed batch) as int32).
+def bucket_by_length(dataset: tf.data.Dataset, length: Callable[[dict], tf.Tensor], batch_size: int,
+                     max_length: int) -> tf.data.Dataset:
+    """Batches of `batch_size` parsed examples of similar `length` (pieces), for a model that takes any length."""
+    boundaries = [b for b in _BUCKET_BOUNDARIES if b < max_length]
+    return dataset.bucket_by_sequence_length(lambda example: tf.cast(length(example), tf.int32), boundaries,
+                                             [batch_size] * (len(boundaries) + 1), drop_remainder=True)
 
-    For training it shuffles and repeats forever (fit counts steps); for evaluation it is one ordered pass.
+
+def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_size: int, training: bool,
+                 seed: int = 0, labels: Callable[[dict], tf.Tensor] = class_labels,
+                 trim: bool = True) -> tf.data.Dataset:
+    """Yields ({token_ids, padding_mask, segment_ids}: int32 (B, L), labels(parsed batch) as int32), L the batch's
+    longest row (Transform's length with `trim=False`).
+
+    For training it shuffles, buckets by length and repeats forever (fit counts steps); for evaluation it is one
+    ordered pass.
     """
     spec = tft_output.transformed_feature_spec()
+    max_length = spec[features.PADDING_MASK].shape[0]
+    sequences = [name for name, feature in spec.items() if list(feature.shape) == [max_length]]
     dataset = tf.data.TFRecordDataset(files, compression_type="GZIP", num_parallel_reads=_AUTOTUNE)
     dataset = dataset.cache()  # serialized records are small next to a training step
     if training:
-        dataset = dataset.shuffle(20_000, seed=seed, reshuffle_each_iteration=True).repeat()
-    dataset = dataset.batch(batch_size).map(lambda x: _split(tf.io.parse_example(x, spec), labels), _AUTOTUNE)
+        dataset = dataset.shuffle(_SHUFFLE, seed=seed, reshuffle_each_iteration=True).repeat()
+    if training and trim:
+        dataset = dataset.map(lambda x: tf.io.parse_single_example(x, spec), _AUTOTUNE)
+        dataset = bucket_by_length(dataset, lambda example: tf.reduce_sum(example[features.PADDING_MASK]),
+                                   batch_size, max_length)
+    else:
+        dataset = dataset.batch(batch_size).map(lambda x: tf.io.parse_example(x, spec), _AUTOTUNE)
+    if trim:
+        dataset = dataset.map(lambda batch: _cut_to_longest(batch, sequences), _AUTOTUNE)
+    dataset = dataset.map(lambda batch: _split(batch, labels), _AUTOTUNE)
     if not training:  # a known length keeps Keras from warning that validation data "ran out"
         examples = count_examples(files)
         if not examples:
@@ -44,6 +74,12 @@ def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_
         batches = -(-examples // batch_size)
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     return dataset.prefetch(_AUTOTUNE)
+
+
+def _cut_to_longest(batch: dict, sequences: Sequence[str]) -> dict:
+    """Every per-position feature cut to the batch's longest row (padding is at the end)."""
+    longest = tf.reduce_max(tf.reduce_sum(batch[features.PADDING_MASK], axis=1))
+    return {name: value[:, :longest] if name in sequences else value for name, value in batch.items()}
 
 
 def _split(parsed: dict, labels: Callable[[dict], tf.Tensor]) -> Tuple[dict, tf.Tensor]:

@@ -42,7 +42,8 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
     return loop.fit(config, loop.Fit(
         build_model=build_model,
         compile_kwargs=compile_kwargs,
-        train=dataset.make_dataset(train_files, tft_output, batch, training=True, seed=seed, labels=labels),
+        train=dataset.make_dataset(train_files, tft_output, batch, training=True, seed=seed, labels=labels,
+                                   trim=config.training.accumulation_steps == 1),  # k stacked batches share a shape
         evaluation=dataset.make_dataset(eval_files, tft_output, batch, training=False, labels=labels),
         train_examples=dataset.count_examples(train_files),
         headline=HEADLINE,

@@ -13,11 +13,10 @@ import tensorflow_transform as tft
 from components.core import features
 from components.core.errors import UserError
 from components.tasks.translation.model import INPUTS
-from components.training.dataset import count_examples
+from components.training.dataset import bucket_by_length, count_examples
 
 _AUTOTUNE = tf.data.AUTOTUNE
 _SHUFFLE = 20_000
-_BUCKETS = (8, 12, 16, 24, 32, 48)  # pieces on the longer side; longer pairs share the last bucket
 
 
 def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_size: int, training: bool,
@@ -29,8 +28,8 @@ def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_
     if training:
         dataset = dataset.shuffle(_SHUFFLE, seed=seed, reshuffle_each_iteration=True).repeat()
         dataset = dataset.map(lambda x: tf.io.parse_single_example(x, spec), _AUTOTUNE)
-        dataset = dataset.bucket_by_sequence_length(
-            _length, list(_BUCKETS), [batch_size] * (len(_BUCKETS) + 1), drop_remainder=True)
+        longest = max(spec[name].shape[0] for name in (features.PADDING_MASK, features.DECODER_PADDING_MASK))
+        dataset = bucket_by_length(dataset, _length, batch_size, longest)  # by the pair's longer side
     else:
         dataset = dataset.batch(batch_size).map(lambda x: tf.io.parse_example(x, spec), _AUTOTUNE)
     dataset = dataset.map(lambda batch: _split(batch, trim), _AUTOTUNE)
