@@ -1,6 +1,6 @@
 """create_pipeline: wiring only. It reads no files, environment or clock; runners own all of that."""
 import dataclasses
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from tfx import v1 as tfx
 from tfx.components import FileBasedExampleGen
@@ -37,9 +37,7 @@ class PipelinePaths:
 def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
                     beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
     task = tasks.get(config.task)
-    if config.base_model.source != "none" and not task.takes_base_model:
-        raise UserError(f"task={config.task} cannot start from a pretrained backbone (base_model.source="
-                        f"{config.base_model.source})", hint="set base_model.source=none")
+    _check_base_model_source(config, task.base_model_sources)
     # Transform and Trainer get only the sections the task kind reads, so a threshold change keeps their cache.
     transform_config = config_lib.sections(config, task.transform_reads)
     trainer_config = config_lib.sections(config, task.trainer_reads)
@@ -100,6 +98,16 @@ def create_pipeline(config: Config, paths: PipelinePaths, num_classes: int,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(paths.metadata_path),
         beam_pipeline_args=beam_pipeline_args or list(beam_options.IN_MEMORY),
     )
+
+
+def _check_base_model_source(config: Config, sources: Sequence[str]) -> None:
+    """Each kind declares which bases it can start from (e.g. a causal LM only from another causal LM's pipeline)."""
+    source = config.base_model.source
+    if source != "none" and source not in sources:
+        raise UserError(f"task={config.task} cannot start from base_model.source={source}, only from "
+                        + " or ".join(f"base_model.source={s}" for s in sources),
+                        hint="base_model.source=pipeline takes a blessed model of another pipeline of this workdir "
+                             "(base_model.pipeline_name); base_model.source=none trains from scratch")
 
 
 def _base_model_resolver(config: Config):

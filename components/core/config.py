@@ -254,16 +254,17 @@ class DecodingConfig:
 
 @dataclasses.dataclass(frozen=True)
 class BaseModelConfig:
-    """Where the classifier's backbone starts: from scratch, the latest blessed model of a pretraining pipeline run
-    on the same workdir (ML Metadata), or a keras-hub BERT preset. Transform then tokenizes with its vocabulary."""
+    """Where a model starts: from scratch, the latest blessed model of another pipeline run on the same workdir (ML
+    Metadata), or a keras-hub BERT preset. Transform then tokenizes with its vocabulary. Which sources and which kind
+    of base each task kind takes is its own (components/tasks/<kind>/task.py, components/nn/presets.py)."""
     source: str = "none"  # none | pipeline | preset
-    pipeline_name: str = ""  # source=pipeline: the pretraining pipeline's pipeline_name
+    pipeline_name: str = ""  # source=pipeline: the base pipeline's pipeline_name (a masked_lm, or a causal_lm's)
     preset: str = ""  # source=preset: a preset directory (backbone.save_to_preset) or a keras-hub handle
 
     def __post_init__(self):
         _require(self.source in BASE_MODEL_SOURCES, f"base_model.source must be one of {BASE_MODEL_SOURCES}")
         _require(self.source != "pipeline" or self.pipeline_name,
-                 "base_model.source=pipeline needs base_model.pipeline_name (the pretraining pipeline)")
+                 "base_model.source=pipeline needs base_model.pipeline_name (the base model's pipeline)")
         _require(self.source != "preset" or self.preset,
                  "base_model.source=preset needs base_model.preset (a preset directory or keras-hub handle)")
 

@@ -1,5 +1,5 @@
-"""Fine-tuning from a pretrained backbone: load it only when it reads text as Transform wrote it, and optionally hold
-it still while the new head finds its feet.
+"""Starting from a pretrained backbone: load it only when it reads text as Transform wrote it; when fine-tuning,
+optionally hold it still while the new head finds its feet; when continuing pretraining, train it whole.
 
 Freezing uses a gradient gate, not `trainable = False`: in Keras 3 toggling trainability mid-fit needs a recompiled
 train function and an optimizer built for variables it has not seen, and the shared loop owns both. The gate
@@ -29,11 +29,21 @@ def backbone(config: Config, vocabulary: Sequence[str], preset: Optional[str]) -
     return frozen_at_first(warm, steps) if steps else warm
 
 
-def warm_started_backbone(preset: str, vocabulary: Sequence[str], max_seq_length: int,
-                          dropout: float) -> keras_hub.models.BertBackbone:
-    """The preset's backbone with its weights, after checking it was trained on `vocabulary` (the one Transform
-    tokenized with, in order) and can take `max_seq_length` positions."""
-    base_vocabulary, _ = presets.vocabulary(preset)
+def continued(config: Config, vocabulary: Sequence[str], preset: str, kind: str) -> keras_hub.models.Backbone:
+    """Continued pretraining: the base's backbone (`kind`'s, in its own shape) with its weights, checked as
+    `warm_started_backbone` checks it, never gated: the LM head reads the token embedding, so a gated backbone would
+    still move."""
+    if config.training.freeze_backbone_steps:
+        raise UserError("training.freeze_backbone_steps holds a backbone still under a new head; continued "
+                        "pretraining trains the whole language model", hint="set training.freeze_backbone_steps=0")
+    return warm_started_backbone(preset, vocabulary, config.tokenizer.max_seq_length, config.model.dropout, kind)
+
+
+def warm_started_backbone(preset: str, vocabulary: Sequence[str], max_seq_length: int, dropout: float,
+                          kind: str = presets.MASKED_LM) -> keras_hub.models.Backbone:
+    """The preset's backbone with its weights, after checking it is `kind`'s, was trained on `vocabulary` (the one
+    Transform tokenized with, in order) and can take `max_seq_length` positions."""
+    base_vocabulary, _ = presets.vocabulary(preset, kind)
     if list(vocabulary) != base_vocabulary:
         first = next((i for i, (a, b) in enumerate(zip(vocabulary, base_vocabulary)) if a != b),
                      min(len(vocabulary), len(base_vocabulary)))
@@ -42,7 +52,7 @@ def warm_started_backbone(preset: str, vocabulary: Sequence[str], max_seq_length
             f"Transform's {len(vocabulary)}, first difference at id {first}",
             hint="rerun so Transform tokenizes with the base model's vocabulary (base_model.source=pipeline or "
                  "preset does that); a vocabulary learned from this data never matches")
-    backbone = presets.load_backbone(preset, dropout)
+    backbone = presets.load_backbone(preset, dropout, kind)
     if backbone.max_sequence_length < max_seq_length:
         raise UserError(f"the base model {preset} has {backbone.max_sequence_length} positions, fewer than "
                         f"tokenizer.max_seq_length={max_seq_length}",

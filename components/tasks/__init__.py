@@ -23,7 +23,7 @@ class Task:
     input_format: str  # which ExampleGen reads the data (components/text/readers FORMATS)
     request: Callable  # (config) -> TaskInput: what serving_default takes; `serve` prints it, the export records it
     headline: Headline  # the metric the Evaluator gates on; training keeps the epoch best at it
-    takes_base_model: bool  # whether it can start from a pretrained backbone (base_model.*)
+    base_model_sources: Tuple[str, ...]  # the base_model.source values besides "none" it can start from
     request_text: Callable  # (raw example {feature: values}, config) -> what a client sends for it (run report)
     transform_reads: Tuple[str, ...]  # the config sections `preprocess` reads: Transform is handed only these
     trainer_reads: Tuple[str, ...]  # the config sections `train` and `export` read: the Trainer is handed only these

@@ -15,8 +15,7 @@ from tfx.types import channel, standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ChannelParameter
 from tfx.utils import path_utils
 
-from components.core import config as config_lib
-from components.nn import presets
+from components.tfx.base_model import handed_over
 
 BASE_MODEL_KEY = "base_model"
 
@@ -32,12 +31,10 @@ class Executor(transform_executor.Executor):
         base_models = input_dict.pop(BASE_MODEL_KEY, None)
         if base_models is not None:  # wired: an empty list means the resolver found no blessed model
             key = standard_component_specs.CUSTOM_CONFIG_KEY
-            custom = json.loads(exec_properties[key])
             model_dir = (path_utils.serving_model_path(base_models[0].uri,
                                                        path_utils.is_old_model_artifact(base_models[0]))
                          if base_models else None)
-            custom["base_model"]["preset"] = presets.resolve(config_lib.from_sections(custom, "Transform").base_model,
-                                                                model_dir)
+            custom = handed_over(json.loads(exec_properties[key]), model_dir, "Transform")
             exec_properties = {**exec_properties, key: json.dumps(custom)}
         super().Do(input_dict, output_dict, exec_properties)
 

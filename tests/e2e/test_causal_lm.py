@@ -1,4 +1,5 @@
-"""The causal LM through the whole pipeline on a small generated corpus, then the pushed model generating over REST."""
+"""The causal LM through the whole pipeline on a small generated corpus, then the pushed model generating over REST,
+and a causal LM continued from it on another corpus."""
 import json
 import os
 import random
@@ -131,3 +132,40 @@ def test_a_perplexity_above_the_threshold_blesses_and_pushes_nothing(run):
     states = {c.component_id: c.state for c in rerun.components}
     assert states["Trainer"] == "CACHED" and states["Evaluator"] == "COMPLETE", states
     assert rerun.blessed is False and rerun.pushed_version is None
+
+
+@pytest.fixture(scope="module")
+def continued(run, tmp_path_factory):
+    """One epoch on new stories, continued from the blessed story-lm of the same workdir, in a shape it overrides."""
+    from components.core import config as config_lib
+    from pipeline import local_runner
+
+    _, paths, overrides = run
+    more = write_stories(tmp_path_factory.mktemp("more_stories") / "more.txt", 120, seed=3)
+    return local_runner.run(config_lib.load(None, overrides + [
+        "pipeline_name=story-lm-continued", "serving.model_name=story_lm_continued", f"data.input_path={more}",
+        "training.epochs=1", "model.hidden_dim=16", "evaluation.max_perplexity=1000",
+        "base_model.source=pipeline", "base_model.pipeline_name=story-lm"]), os.path.dirname(paths.pipeline_root))
+
+
+def test_a_causal_lm_continues_from_the_blessed_lm_its_vocabulary_shape_and_weights(run, continued):
+    import keras_hub
+
+    from pipeline.report import training
+    from tests.mlmd_outputs import output_uri
+
+    (base_report, base_paths, _), (report, paths) = run, continued
+    states = {c.component_id: c.state for c in report.components}
+    assert states["base_model_resolver"] == "COMPLETE" and report.blessed is True and report.pushed_version, states
+    base_preset = os.path.join(base_paths.serving_root, "story_lm", base_report.pushed_version, "assets.extra",
+                               "backbone")
+    with open(os.path.join(base_preset, "assets", "tokenizer", "vocabulary.txt")) as f:
+        base_vocabulary = f.read().split("\n")[:-1]
+    transform_graph = output_uri(paths.metadata_path, "story-lm-continued", "Transform", "transform_graph")
+    with open(os.path.join(transform_graph, "transform_fn", "assets", "wordpiece_vocab")) as f:
+        assert f.read().split("\n")[:-1] == base_vocabulary
+    pushed = os.path.join(paths.serving_root, "story_lm_continued", report.pushed_version, "assets.extra", "backbone")
+    assert keras_hub.models.GPT2Backbone.from_preset(pushed).hidden_dim == 32  # the base's, not model.hidden_dim=16
+    first_epoch = [training.read(output_uri(p.metadata_path, name, "Trainer", "model_run")).evaluation[
+        "perplexity"][0] for p, name in ((base_paths, "story-lm"), (paths, "story-lm-continued"))]
+    assert first_epoch[1] < 0.5 * first_epoch[0], first_epoch  # it starts where the base left off

@@ -1,17 +1,20 @@
 """Masked-LM pretraining through the whole pipeline, then a classifier and a CRF tagger fine-tuned from its blessed
-model through pipelines of their own on the same workdir (ML Metadata resolves the base model), all pushed."""
+model through pipelines of their own on the same workdir (ML Metadata resolves the base model), all pushed; and a
+masked LM continued from it on a second corpus."""
 import json
 import os
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from pipeline import status
 from tests import report_page
 from tests.generated_data import (entity_sentences, review_documents, sentiment_rows, write_conll, write_csv,
                                   write_documents)
+from tests.mlmd_outputs import output_uri
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +32,10 @@ FINETUNE = SMALL + ["pipeline_name=finetune", "serving.model_name=sentiment", "t
 NER = SMALL + ["task=token_classification", "pipeline_name=ner-finetune", "serving.model_name=ner", "training.epochs=2",
                "model.head=crf", "model.bio_constraints=true", "base_model.source=pipeline",
                "base_model.pipeline_name=pretrain", "evaluation.min_entity_f1=0.0", "evaluation.max_entity_f1_drop=1.0"]
+CONTINUE = SMALL + ["task=masked_lm", "pipeline_name=mlm-continued", "serving.model_name=mlm_continued",
+                    "training.epochs=1", "base_model.source=pipeline", "base_model.pipeline_name=pretrain",
+                    "model.hidden_dim=16",  # the base's shape wins
+                    "pretraining.max_predictions_per_seq=4", "data.document_split=blank_line"]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +51,9 @@ def runs(tmp_path_factory):
     finetuned = local_runner.run(config_lib.load(None, FINETUNE + [f"data.input_path={labelled}"]), workdir)
     tagged = write_conll(root / "entities.conll", entity_sentences(200, seed=4))
     tagger = local_runner.run(config_lib.load(None, NER + [f"data.input_path={tagged}"]), workdir)
-    return pretrained, finetuned, tagger, corpus, labelled
+    more = write_documents(root / "more_reviews.txt", review_documents(100, seed=5))
+    continued = local_runner.run(config_lib.load(None, CONTINUE + [f"data.input_path={more}"]), workdir)
+    return pretrained, finetuned, tagger, corpus, labelled, continued
 
 
 def _pushed(paths, model_name, version):
@@ -67,7 +76,7 @@ def test_each_kind_is_fine_tuned_from_the_blessed_pretrained_model_and_its_vocab
     states = {c.component_id: c.state for c in report.components}
     assert states["base_model_resolver"] == "COMPLETE" and states["Trainer"] == "COMPLETE", states
     assert report.blessed is True and report.pushed_version
-    transform_graph = _output_uri(paths.metadata_path, pipeline_name, "Transform", "transform_graph")
+    transform_graph = output_uri(paths.metadata_path, pipeline_name, "Transform", "transform_graph")
     with open(os.path.join(transform_graph, "transform_fn", "assets", "wordpiece_vocab")) as f:
         # not learned from the reviews or the sentences: the base model's
         assert f.read().split("\n")[:-1] == _base_vocabulary(pretrain_paths, pretrain_report)
@@ -100,7 +109,7 @@ def test_reports_and_status_show_each_pipelines_headline_metric(runs):
     from components.core.layout import Workdir
     from pipeline.report import summary
 
-    (pretrained, paths), (finetuned, _), _, corpus, labelled = runs
+    (pretrained, paths), (finetuned, _), _, corpus, labelled, _ = runs
     workdir = os.path.dirname(paths.pipeline_root)
     page = report_page.read(Workdir(workdir).report_path(pretrained.run_id))
     written = report_page.assert_holds_tfma_metrics(page, pretrained.evaluation_uri)
@@ -118,16 +127,23 @@ def test_reports_and_status_show_each_pipelines_headline_metric(runs):
                                           finetuned.evaluation_uri)
 
 
-def _output_uri(metadata_path, pipeline_name, component, key):
-    """Where a component of a pipeline wrote an output in its latest execution (both pipelines share one root)."""
-    import ml_metadata as mlmd
-    from ml_metadata.proto import metadata_store_pb2
+def test_a_masked_lm_continues_from_the_blessed_pretrained_model_its_vocabulary_shape_and_weights(runs):
+    import keras_hub
 
-    connection = metadata_store_pb2.ConnectionConfig()
-    connection.sqlite.filename_uri = metadata_path
-    store = mlmd.MetadataStore(connection)
-    node = store.get_context_by_type_and_name("node", f"{pipeline_name}.{component}")
-    execution = max(store.get_executions_by_context(node.id), key=lambda e: e.id)
-    events = [e for e in store.get_events_by_execution_ids([execution.id])
-              if e.type == metadata_store_pb2.Event.OUTPUT and e.path.steps[0].key == key]
-    return store.get_artifacts_by_id([events[0].artifact_id])[0].uri
+    from pipeline.report import training
+
+    (base_report, base_paths), (report, paths) = runs[0], runs[5]
+    states = {c.component_id: c.state for c in report.components}
+    assert states["base_model_resolver"] == "COMPLETE" and report.blessed is True and report.pushed_version, states
+    transform_graph = output_uri(paths.metadata_path, "mlm-continued", "Transform", "transform_graph")
+    with open(os.path.join(transform_graph, "transform_fn", "assets", "wordpiece_vocab")) as f:
+        assert f.read().split("\n")[:-1] == _base_vocabulary(base_paths, base_report)
+    base, continued = (keras_hub.models.BertBackbone.from_preset(os.path.join(_pushed(p, name, r.pushed_version),
+                                                                              "assets.extra", "backbone"))
+                       for p, name, r in ((base_paths, "mlm", base_report), (paths, "mlm_continued", report)))
+    assert continued.hidden_dim == base.hidden_dim == 32  # not model.hidden_dim=16
+    embeddings = [b.token_embedding.embeddings.numpy().ravel() for b in (base, continued)]
+    assert np.corrcoef(*embeddings)[0, 1] > 0.9  # one epoch moved the base's weights a little (0.99); fresh ones ~0
+    first_epoch = [training.read(output_uri(p.metadata_path, name, "Trainer", "model_run")).evaluation[
+        "mlm_perplexity"][0] for p, name in ((base_paths, "pretrain"), (paths, "mlm-continued"))]
+    assert first_epoch[1] < first_epoch[0], first_epoch  # below the base's first epoch on more documents (~0.7x)

@@ -44,6 +44,19 @@ def test_without_a_base_model_nothing_is_resolved_for_transform_or_trainer():
 
 
 @pytest.mark.parametrize("kind", ["masked_lm", "causal_lm"])
-def test_a_kind_that_cannot_start_from_a_pretrained_backbone_says_so(kind):
-    with pytest.raises(UserError, match=f"task={kind} cannot start from a pretrained backbone"):
-        _inputs([f"task={kind}", "base_model.source=preset", "base_model.preset=/models/bert"])
+def test_a_language_model_continues_from_the_latest_blessed_model_of_another_pipeline(kind):
+    nodes = _inputs([f"task={kind}", "base_model.source=pipeline", "base_model.pipeline_name=pretrain"])
+    for consumer in ("Transform", "Trainer"):
+        assert [producer for producer, _ in nodes[consumer]["base_model"]] == ["base_model_resolver"]
+
+
+def test_a_masked_lm_continues_from_a_keras_hub_preset():
+    nodes = _inputs(["task=masked_lm", "base_model.source=preset", "base_model.preset=/models/bert"])
+    assert "base_model_resolver" not in nodes and "base_model" not in nodes["Transform"]
+
+
+def test_a_causal_lm_refuses_a_keras_hub_preset():
+    with pytest.raises(UserError, match="task=causal_lm cannot start from base_model.source=preset, only from "
+                                        "base_model.source=pipeline") as error:
+        _inputs(["task=causal_lm", "base_model.source=preset", "base_model.preset=/models/bert"])
+    assert "another pipeline of this workdir" in error.value.hint

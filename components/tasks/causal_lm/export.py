@@ -9,7 +9,11 @@ Signatures:
 
 A prompt is tokenized by the Transform graph and starts after a document separator, as every document does in
 training, so an empty prompt starts a new document.
+Beside the SavedModel, `presets.BACKBONE_DIR` holds the GPT-2 backbone (the whole model: its output layer is the
+tied embedding) and the vocabulary, with the casing Transform used, as a keras-hub preset: what a causal LM
+continues from (base_model.source=pipeline).
 """
+import os
 from typing import Mapping, Sequence
 
 import keras
@@ -20,7 +24,7 @@ from components.core import features
 from components.core.config import Config
 from components.core.warmup import DEFAULT_SIGNATURE
 from components.export import as_raw
-from components.nn import generation
+from components.nn import base_vocabulary, generation, presets
 from components.nn.losses import token_losses
 from components.nn.metrics.lm_eval_config import SCORE_SIGNATURE
 from components.nn.metrics.tfma_perplexity import LOSS_SUM, TOKEN_COUNT
@@ -105,3 +109,6 @@ def export(model: keras.Model, tft_output: tft.TFTransformOutput, config: Config
     tf.saved_model.save(module, export_dir, signatures={
         DEFAULT_SIGNATURE: generate, "generate": generate,
         SCORE_SIGNATURE: module.score_examples.get_concrete_function()})
+    vocabulary = read_vocabulary(tft_output.vocabulary_file_by_name(features.WORDPIECE_VOCAB))
+    presets.save(model.backbone, vocabulary, base_vocabulary.lowercase(config, presets.CAUSAL_LM),
+                 os.path.join(export_dir, presets.BACKBONE_DIR))

@@ -8,6 +8,7 @@ from components.text.readers import TEXT
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=build_lm_eval_config,
     input_format=TEXT, request=request, request_text=export.request_text, headline=PERPLEXITY,
-    transform_reads=("tokenizer",),
-    takes_base_model=False,
-    trainer_reads=("tokenizer", "model", "training"))
+    transform_reads=("tokenizer", "base_model"),
+    # continued pretraining from a causal_lm pipeline of this workdir; keras-hub's GPT-2 presets read BPE, not WordPiece
+    base_model_sources=("pipeline",),
+    trainer_reads=("tokenizer", "model", "training", "base_model"))

@@ -8,5 +8,5 @@ TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
     input_format=CSV, request=request, request_text=export.request_text, headline=evaluation.HEADLINE,
     transform_reads=("data", "tokenizer", "base_model"),
-    takes_base_model=True,
+    base_model_sources=("pipeline", "preset"),
     trainer_reads=("data", "tokenizer", "model", "training", "base_model"))

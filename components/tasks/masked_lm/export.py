@@ -7,7 +7,8 @@ Signatures:
 A document is cut into instances as in training (NSP pairs keep their true B) and masked with draws that depend
 only on each instance's pieces and masking.EVALUATION_SEED, so a candidate and its baseline are scored on the very
 same targets (given the same pretraining settings).
-Beside the SavedModel, `presets.BACKBONE_DIR` holds the backbone and vocabulary as a keras-hub preset.
+Beside the SavedModel, `presets.BACKBONE_DIR` holds the backbone and vocabulary (with the casing Transform used) as
+a keras-hub preset: what fine-tuning, or continued pretraining, starts from.
 """
 import os
 from typing import Mapping, Sequence
@@ -20,7 +21,7 @@ from components.core import features
 from components.core.config import Config
 from components.core.warmup import DEFAULT_SIGNATURE
 from components.export import as_raw
-from components.nn import presets
+from components.nn import base_vocabulary, presets
 from components.nn.losses import token_losses
 from components.nn.metrics.lm_eval_config import SCORE_SIGNATURE
 from components.nn.metrics.tfma_perplexity import CORRECT_COUNT, LOSS_SUM, TOKEN_COUNT
@@ -87,5 +88,5 @@ def export(model: keras.Model, tft_output: tft.TFTransformOutput, config: Config
         DEFAULT_SIGNATURE: module.serve_text.get_concrete_function(),
         SCORE_SIGNATURE: module.score_examples.get_concrete_function()})
     vocabulary = read_vocabulary(tft_output.vocabulary_file_by_name(features.WORDPIECE_VOCAB))
-    presets.save(backbone_of(model), vocabulary, config.tokenizer.lowercase,
+    presets.save(backbone_of(model), vocabulary, base_vocabulary.lowercase(config, presets.MASKED_LM),
                  os.path.join(export_dir, presets.BACKBONE_DIR))

@@ -1,10 +1,11 @@
-"""Transform for masked-LM pretraining: a document's sentences -> word pieces learned from the corpus."""
+"""Transform for masked-LM pretraining: a document's sentences -> word pieces (learned from the corpus, or the base
+model's vocabulary when continuing from one)."""
 import tensorflow as tf
 
 from components.core import features
 from components.core.config import Config
+from components.nn import base_vocabulary
 from components.text.readers.text_corpus import SENTENCES
-from components.text.tokenization import wordpiece_learner
 
 
 def preprocess(inputs: dict, config: Config) -> dict:
@@ -12,7 +13,7 @@ def preprocess(inputs: dict, config: Config) -> dict:
     sentence_lengths (pieces per sentence, where NSP may split), and num_pieces. Masking is not done here: the trainer
     re-draws it every epoch; nor is truncation: the trainer cuts documents into windows."""
     sentences = tf.RaggedTensor.from_sparse(inputs[SENTENCES])  # (B, (S)) strings
-    encoder = wordpiece_learner.learned_encoder(sentences.flat_values, config.tokenizer)
+    encoder = base_vocabulary.encoder(sentences.flat_values, config)
     pieces = sentences.with_flat_values(encoder.wordpieces(sentences.flat_values))  # (B, (S), (P))
     return {features.TOKEN_IDS: pieces.merge_dims(1, 2).to_sparse(),
             features.SENTENCE_LENGTHS: pieces.row_lengths(axis=2).to_sparse(),

@@ -7,6 +7,6 @@ from components.text.readers import TEXT
 TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
     input_format=TEXT, request=request, request_text=export.request_text, headline=evaluation.HEADLINE,
-    transform_reads=("tokenizer",),
-    takes_base_model=False,
-    trainer_reads=("tokenizer", "model", "training", "pretraining"))
+    transform_reads=("tokenizer", "base_model"),
+    base_model_sources=("pipeline", "preset"),  # continued pretraining
+    trainer_reads=("tokenizer", "model", "training", "pretraining", "base_model"))

@@ -8,5 +8,5 @@ TASK = Task(
     preprocess=preprocess.preprocess, train=train.train, export=export.export, eval_config=evaluation.eval_config,
     input_format=PARALLEL, request=request, request_text=export.request_text, headline=evaluation.HEADLINE,
     transform_reads=("tokenizer", "base_model"),
-    takes_base_model=True,  # a masked LM of this workdir (base_model.source=pipeline) starts the encoder
+    base_model_sources=("pipeline", "preset"),  # a masked LM or BERT preset starts the encoder
     trainer_reads=("tokenizer", "model", "training", "base_model", "decoding"))

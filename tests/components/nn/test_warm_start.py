@@ -1,5 +1,6 @@
 """Pretrained backbones: tiny presets written with save_to_preset and read back with from_preset (nothing is
-downloaded), keras-hub's vocabulary order adapted to ours, warm starts that check what they load, and freezing."""
+downloaded), keras-hub's vocabulary order adapted to ours, warm starts that check what they load (the kind of model
+too), freezing, and continued pretraining."""
 import json
 import os
 
@@ -12,7 +13,7 @@ import tensorflow as tf
 from components.core import config as config_lib
 from components.core import features
 from components.core.errors import UserError
-from components.nn import presets, warm_start
+from components.nn import base_vocabulary, presets, warm_start
 from components.tasks.classification.model import build_classifier
 
 OURS = list(features.SPECIAL_TOKENS) + ["the", "film", "great", "##s"]
@@ -73,7 +74,7 @@ def test_a_keras_hub_vocabulary_is_reordered_specials_first_with_its_embeddings(
 
 def test_a_directory_that_is_not_a_preset_is_a_clear_error(tmp_path):
     (tmp_path / "notes.txt").write_text("not a model")
-    with pytest.raises(UserError, match="cannot load a BERT .* from preset") as error:
+    with pytest.raises(UserError, match="cannot load a masked_lm .* from preset") as error:
         presets.vocabulary(str(tmp_path))
     assert "config.json" in str(error.value) and "save_to_preset" in error.value.hint
 
@@ -83,7 +84,7 @@ def test_a_preset_without_special_tokens_is_a_clear_error(tmp_path):
     presets.save(_backbone(len(OURS)), OURS, lowercase=True, directory=directory)
     with open(os.path.join(directory, "assets", "tokenizer", "vocabulary.txt"), "w", encoding="utf-8") as f:
         f.write("".join(f"{t}\n" for t in ["[PAD]", "[CLS]", "[SEP]", "[MASK]", "the"]))
-    with pytest.raises(UserError, match=r"cannot load a BERT tokenizer from preset .*\[UNK\]"):
+    with pytest.raises(UserError, match=r"cannot load a masked_lm tokenizer from preset .*\[UNK\]"):
         presets.vocabulary(directory)
 
 
@@ -104,6 +105,49 @@ def test_resolve_picks_the_preset_inside_a_pipeline_model_or_the_configured_one(
     preset = config_lib.from_dict({"base_model": {"source": "preset", "preset": "bert_tiny_en_uncased"}}).base_model
     assert presets.resolve(preset, None) == "bert_tiny_en_uncased"
     assert presets.resolve(config_lib.from_dict({}).base_model, "/models/7") is None  # e.g. schedule.warm_start
+
+
+@pytest.fixture(scope="module")
+def causal_preset(tmp_path_factory):
+    """A causal LM's preset: its GPT-2 backbone and WordPiece vocabulary, cased, as its export writes them."""
+    directory = str(tmp_path_factory.mktemp("causal_preset"))
+    keras.utils.set_random_seed(0)
+    backbone = keras_hub.models.GPT2Backbone(vocabulary_size=len(OURS), num_layers=1, num_heads=2, hidden_dim=8,
+                                             intermediate_dim=16, max_sequence_length=16, dropout=0.0)
+    presets.save(backbone, OURS, lowercase=False, directory=directory)
+    return directory, backbone
+
+
+def test_a_causal_lm_continues_from_a_causal_lm_preset_with_its_weights_and_casing(causal_preset):
+    directory, base = causal_preset
+    assert presets.vocabulary(directory, presets.CAUSAL_LM) == (OURS, False)
+    config = config_lib.from_dict({"task": "causal_lm", "tokenizer": {"max_seq_length": 16},
+                                   "base_model": {"source": "pipeline", "pipeline_name": "stories",
+                                                  "preset": directory}})
+    warm = warm_start.continued(config, OURS, directory, presets.CAUSAL_LM)
+    assert isinstance(warm, keras_hub.models.GPT2Backbone) and warm.hidden_dim == 8  # the base's shape, not "small"
+    for expected, actual in zip(base.get_weights(), warm.get_weights()):
+        np.testing.assert_array_equal(expected, actual)
+    assert base_vocabulary.lowercase(config, presets.CAUSAL_LM) is False  # the base's casing over tokenizer.lowercase
+    assert base_vocabulary.lowercase(_config(), presets.CAUSAL_LM) is True  # no base: the config's
+
+
+@pytest.mark.parametrize("base, kind, message", [
+    ("causal", presets.MASKED_LM, r"is a causal_lm model \(GPT2Backbone\), not a masked_lm model \(BertBackbone\)"),
+    ("masked", presets.CAUSAL_LM, r"is a masked_lm model \(BertBackbone\), not a causal_lm model \(GPT2Backbone\)"),
+], ids=["causal_base_of_a_masked_lm", "masked_base_of_a_causal_lm"])
+def test_a_base_of_the_wrong_kind_is_refused_naming_both_kinds(preset, causal_preset, base, kind, message):
+    directory = (causal_preset if base == "causal" else preset)[0]
+    for load in (lambda: presets.vocabulary(directory, kind), lambda: presets.load_backbone(directory, 0.0, kind)):
+        with pytest.raises(UserError, match=message) as error:
+            load()
+        assert f"a task={kind} pipeline" in error.value.hint
+
+
+def test_continued_pretraining_trains_the_whole_model(causal_preset):
+    config = config_lib.from_dict({"training": {"freeze_backbone_steps": 3}})
+    with pytest.raises(UserError, match="continued pretraining trains the whole language model"):
+        warm_start.continued(config, OURS, causal_preset[0], presets.CAUSAL_LM)
 
 
 def test_a_frozen_backbone_gets_no_gradient_for_its_first_steps(preset):

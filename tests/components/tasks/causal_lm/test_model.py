@@ -18,7 +18,7 @@ VOCAB, CONTEXT = 24, 10
 def lm():
     keras.utils.set_random_seed(1)
     config = ModelConfig(preset="tiny", hidden_dim=16, intermediate_dim=32, num_heads=2, dropout=0.0)
-    return causal_lm.build_causal_lm(config, VOCAB, CONTEXT)
+    return causal_lm.build_causal_lm(causal_lm.new_backbone(config, VOCAB, CONTEXT))
 
 
 def test_perplexity_is_exp_of_the_mean_token_loss_over_weighted_tokens():

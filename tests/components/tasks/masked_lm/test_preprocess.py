@@ -1,5 +1,5 @@
 """preprocessing_fn through real Beam for pretraining and fine-tuning: the masked LM's per-document pieces, and a
-classifier that tokenizes with its base model's vocabulary instead of learning one."""
+classifier or a continued masked LM that tokenizes with its base model's vocabulary instead of learning one."""
 import os
 
 import keras_hub
@@ -50,19 +50,39 @@ def test_masked_lm_keeps_each_documents_pieces_and_sentence_lengths(corpus):
         features.TOKEN_IDS, features.SENTENCE_LENGTHS, features.NUM_PIECES}
 
 
-def test_a_classifier_fine_tuned_from_a_preset_tokenizes_with_its_vocabulary(tmp_path):
+@pytest.fixture(scope="module")
+def keras_hub_preset(tmp_path_factory):
     vocabulary = ["[PAD]", "[unused0]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "movie", "film", "was",
                   "great", "bad", "!", "."]  # keras-hub's order: specials are not first
     backbone = keras_hub.models.BertBackbone(vocabulary_size=len(vocabulary), num_layers=1, num_heads=2,
                                              hidden_dim=8, intermediate_dim=16, max_sequence_length=8)
-    presets.save(backbone, vocabulary, lowercase=True, directory=str(tmp_path / "preset"))
+    directory = str(tmp_path_factory.mktemp("preset"))
+    presets.save(backbone, vocabulary, lowercase=True, directory=directory)
+    return directory
+
+
+def test_a_classifier_fine_tuned_from_a_preset_tokenizes_with_its_vocabulary(tmp_path, keras_hub_preset):
     config = config_lib.from_dict({"tokenizer": {"vocab_size": 60, "max_seq_length": 8, "min_word_count": 2},
-                                   "base_model": {"source": "preset", "preset": str(tmp_path / "preset")}})
+                                   "base_model": {"source": "preset", "preset": keras_hub_preset}})
     rows = [{"text": text, "label": "positive"} for text in TEXTS[:2]]
     spec = {"text": tf.io.FixedLenFeature([], tf.string), "label": tf.io.FixedLenFeature([], tf.string)}
     transformed, tft_output = _analyze_and_transform(rows, spec, config, str(tmp_path / "out"))
     ours = [t.decode() for t in tft_output.vocabulary_by_name(features.WORDPIECE_VOCAB)]
-    assert ours == presets.vocabulary(str(tmp_path / "preset"))[0]  # not learned: the preset's, specials first
+    assert ours == presets.vocabulary(keras_hub_preset)[0]  # not learned: the preset's, specials first
     assert [[ours[i] for i in row[features.TOKEN_IDS]] for row in transformed] == [
         ["[CLS]", "the", "movie", "was", "great", "!", "[SEP]", "[PAD]"],
         ["[CLS]", "the", "film", "was", "bad", ".", "[SEP]", "[PAD]"]]
+
+
+def test_a_masked_lm_continued_from_a_preset_tokenizes_with_its_vocabulary_and_casing(tmp_path, keras_hub_preset):
+    config = config_lib.from_dict({"task": "masked_lm", "tokenizer": {"lowercase": False, "max_seq_length": 8},
+                                   "base_model": {"source": "preset", "preset": keras_hub_preset}})
+    rows = [{"sentences": TEXTS[:2]}]
+    transformed, tft_output = _analyze_and_transform(rows, {"sentences": tf.io.VarLenFeature(tf.string)}, config,
+                                                     str(tmp_path / "out"))
+    ours = [t.decode() for t in tft_output.vocabulary_by_name(features.WORDPIECE_VOCAB)]
+    assert ours == presets.vocabulary(keras_hub_preset)[0]
+    # "The" reads as "the": the base lowercases, whatever tokenizer.lowercase says
+    assert [ours[i] for i in transformed[0][features.TOKEN_IDS]] == [
+        "the", "movie", "was", "great", "!", "the", "film", "was", "bad", "."]
+    assert transformed[0][features.SENTENCE_LENGTHS].tolist() == [5, 5]
