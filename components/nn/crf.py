@@ -13,6 +13,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from components.nn.scan import scan
+
 # exp(-1e4) underflows to 0 in float32, so a forbidden move adds no probability mass. Unlike -inf it never makes
 # inf - inf = NaN, and labels that break the rules cost a finite, readable 1e4 per break in the loss.
 FORBIDDEN = -1e4
@@ -186,7 +188,7 @@ class CRF(keras.layers.Layer):
 
         # No gradient flows through decoding, so keras.ops.scan is fine here, XLA included.
         init = (ops.zeros_like(emissions[0]), ops.zeros_like(mask[0]), identity)
-        (delta, _, _), (_, _, backpointers) = ops.scan(forward, init, (emissions, mask))  # bp: (T, B, K)
+        (delta, _, _), (_, _, backpointers) = scan(forward, init, (emissions, mask))  # bp: (T, B, K)
         best_last = ops.cast(ops.argmax(delta + end[None], axis=1), "int32")  # (B,)
 
         def backward(tag, backpointer):

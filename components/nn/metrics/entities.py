@@ -11,6 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from components.nn.scan import scan
+
 
 def _tag_and_type(chunk: str) -> Tuple[str, str]:
     """seqeval's parse (prefix mode): 'B-PER' -> ('B', 'PER'), 'O' -> ('O', '_'), 'I' -> ('I', '_')."""
@@ -189,8 +191,8 @@ class EntityScore(keras.metrics.Metric):
 
         outside = ops.full_like(xs[0][0], num_tags)  # (B,)
         init = (outside, outside, ops.zeros_like(xs[2][0]), outside, outside, outside)
-        (last_true, last_pred, aligned, _, _, _), (_, _, _, matched, opened_true, opened_pred) = ops.scan(
-            step, init, xs)
+        carry, outputs = scan(step, init, xs)
+        (last_true, last_pred, aligned), (matched, opened_true, opened_pred) = carry[:3], outputs[3:]
         _, final_match, _, _ = events(last_true, last_pred, aligned, outside, outside)  # the closing "O"
 
         def count(type_ids_):  # (...) type ids or num_types -> (num_types,) counts

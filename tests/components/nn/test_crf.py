@@ -114,6 +114,18 @@ def test_constrained_decoding_yields_valid_bio_across_holes():
         assert all(not (a == "O" and b == "I-X") for a, b in zip(chain, chain[1:])), chain
 
 
+def test_decoding_in_one_graph_takes_sequences_of_any_length():
+    """Training batches are cut to their longest row: one traced decode must take every length."""
+    crf = _crf(3, constrained=True)
+    decode = tf.function(crf.decode, input_signature=[tf.TensorSpec([None, None, K]),
+                                                      tf.TensorSpec([None, None], tf.bool)])
+    rng = np.random.default_rng(3)
+    for length in (4, 9, 2):
+        emissions = rng.normal(size=(3, length, K)).astype("float32")
+        mask = np.arange(length)[None] < np.array([[length], [length - 1], [1]])
+        np.testing.assert_array_equal(decode(emissions, mask), keras.ops.convert_to_numpy(crf.decode(emissions, mask)))
+
+
 def test_allowed_transitions_bioes():
     names = ["O", "B-X", "I-X", "E-X", "S-X", "B-Y"]
     start, transitions, end = allowed_transitions(names)

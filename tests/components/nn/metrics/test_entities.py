@@ -125,6 +125,24 @@ def test_keras_metric_counts_equal_entity_scores_across_batches():
     assert float(metric.result()) == 0.0
 
 
+def test_keras_metric_counts_batches_of_any_length_in_one_graph():
+    """Training batches are cut to their longest row: one traced update must take every length."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    metric = EntityScore(TAGS, score="f1")
+    update = tf.function(metric.update_state, input_signature=[tf.TensorSpec([None, None], tf.int32)] * 2)
+    y_true_all, y_pred_all = [], []
+    for length in (5, 12, 3):
+        y_true, y_pred = _ids_with_holes(rng, batch=4, length=length)
+        update(y_true.astype("int32"), y_pred.astype("int32"))
+        for true_row, pred_row in zip(y_true, y_pred):
+            kept = true_row != -100
+            y_true_all.append([TAGS[i] for i in true_row[kept]])
+            y_pred_all.append([TAGS[i] for i in pred_row[kept]])
+    np.testing.assert_allclose(float(metric.result()), entity_scores(y_true_all, y_pred_all)["micro"]["f1"], rtol=1e-6)
+
+
 def test_keras_metric_takes_scores_and_round_trips_config():
     rng = np.random.default_rng(12)
     y_true, y_pred = _ids_with_holes(rng, batch=4, length=10)
