@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from bootstrap import DRAWS, accuracy, paired_bootstrap  # noqa: E402
 from sst2_classifier import SST2, pushed_hits, read_sst2, sst2_splits  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
@@ -58,14 +59,6 @@ def write_corpus(directory: str, sst2_copies: int, sentences_per_document: int) 
             f.writelines("\n".join(order[i:i + sentences_per_document]) + "\n\n"
                          for i in range(0, len(order), sentences_per_document))
     return directory
-
-
-def paired_bootstrap(tuned: np.ndarray, scratch: np.ndarray, draws: int = 10_000):
-    """The test set is a sample too: resample its sentences (both arms alike) -> 95% interval of the accuracy
-    difference and the share of resamples where the pretrained start is not ahead."""
-    rows = np.random.default_rng(0).integers(0, len(tuned), size=(draws, len(tuned)))
-    differences = (tuned - scratch)[rows].mean(axis=1)
-    return np.percentile(differences, 2.5), np.percentile(differences, 97.5), np.mean(differences <= 0)
 
 
 def main():
@@ -142,9 +135,9 @@ def main():
     wins = sum(r[1][0].mean() > r[2][0].mean() for r in results)
     print(f"  mean  {tuned.mean():.4f}           {scratch.mean():.4f}        {tuned.mean() - scratch.mean():+.4f}"
           f"  (pretrained ahead in {wins} of {len(results)} seeds)")
-    low, high, share = paired_bootstrap(tuned, scratch)
+    low, high, share = paired_bootstrap(tuned, scratch, accuracy)
     print(f"  paired bootstrap over the test sentences: difference 95% interval [{low:+.4f}, {high:+.4f}], "
-          f"pretrained not ahead in {share:.1%} of 10,000 resamples")
+          f"pretrained not ahead in {share:.1%} of {DRAWS:,} resamples")
     print(f"workdir {workdir}")
 
 
