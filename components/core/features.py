@@ -18,6 +18,8 @@ TOKENS, TAGS = "tokens", "tags"
 # position ([CLS], [SEP], padding, later pieces, words whose tag the training split never had); TAG_MASK is 1 exactly
 # on those first pieces, so it says where to tag at inference, when there are no labels.
 TAG_IDS, TAG_MASK = "tag_ids", "tag_mask"
+# int64 [max_seq_length]: on every piece, the shape of its word (components/text/word_shapes.py), 0 elsewhere
+WORD_SHAPES = "word_shapes"
 IGNORE_TAG = -100  # what Keras' ignore_class and the CRF's masks take as "no tag here"
 
 # Language models (causal and masked): TOKEN_IDS is int64 [pieces] per document, no special tokens. The masked LM

@@ -43,9 +43,9 @@ def bucket_by_length(dataset: tf.data.Dataset, length: Callable[[dict], tf.Tenso
 
 def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_size: int, training: bool,
                  seed: int = 0, labels: Callable[[dict], tf.Tensor] = class_labels,
-                 trim: bool = True) -> tf.data.Dataset:
-    """Yields ({token_ids, padding_mask, segment_ids}: int32 (B, L), labels(parsed batch) as int32), L the batch's
-    longest row (Transform's length with `trim=False`).
+                 trim: bool = True, inputs: Sequence[str] = features.MODEL_INPUTS) -> tf.data.Dataset:
+    """Yields ({name: int32 (B, L) for name in inputs}, labels(parsed batch) as int32), L the batch's longest row
+    (Transform's length with `trim=False`).
 
     For training it shuffles, buckets by length and repeats forever (fit counts steps); for evaluation it is one
     ordered pass.
@@ -65,7 +65,7 @@ def make_dataset(files: Sequence[str], tft_output: tft.TFTransformOutput, batch_
         dataset = dataset.batch(batch_size).map(lambda x: tf.io.parse_example(x, spec), _AUTOTUNE)
     if trim:
         dataset = dataset.map(lambda batch: _cut_to_longest(batch, sequences), _AUTOTUNE)
-    dataset = dataset.map(lambda batch: _split(batch, labels), _AUTOTUNE)
+    dataset = dataset.map(lambda batch: _split(batch, labels, inputs), _AUTOTUNE)
     if not training:  # a known length keeps Keras from warning that validation data "ran out"
         examples = count_examples(files)
         if not examples:
@@ -82,6 +82,5 @@ def _cut_to_longest(batch: dict, sequences: Sequence[str]) -> dict:
     return {name: value[:, :longest] if name in sequences else value for name, value in batch.items()}
 
 
-def _split(parsed: dict, labels: Callable[[dict], tf.Tensor]) -> Tuple[dict, tf.Tensor]:
-    inputs = {name: tf.cast(parsed[name], tf.int32) for name in features.MODEL_INPUTS}
-    return inputs, tf.cast(labels(parsed), tf.int32)
+def _split(parsed: dict, labels: Callable[[dict], tf.Tensor], inputs: Sequence[str]) -> Tuple[dict, tf.Tensor]:
+    return {name: tf.cast(parsed[name], tf.int32) for name in inputs}, tf.cast(labels(parsed), tf.int32)

@@ -30,7 +30,7 @@ FINETUNE = SMALL + ["pipeline_name=finetune", "serving.model_name=sentiment", "t
                     # the push gate is tested in test_e2e_pipeline; here a tiny model must not flake on it
                     "evaluation.min_accuracy=0.0", "evaluation.max_accuracy_drop=1.0"]
 NER = SMALL + ["task=token_classification", "pipeline_name=ner-finetune", "serving.model_name=ner", "training.epochs=2",
-               "model.head=crf", "model.bio_constraints=true", "base_model.source=pipeline",
+               "model.head=crf", "model.bio_constraints=true", "model.word_shapes=true", "base_model.source=pipeline",
                "base_model.pipeline_name=pretrain", "evaluation.min_entity_f1=0.0", "evaluation.max_entity_f1_drop=1.0"]
 CONTINUE = SMALL + ["task=masked_lm", "pipeline_name=mlm-continued", "serving.model_name=mlm_continued",
                     "training.epochs=1", "base_model.source=pipeline", "base_model.pipeline_name=pretrain",

@@ -1,4 +1,5 @@
-"""NER end to end: CoNLL files through the real pipeline (CRF head), then entities with offsets served over REST."""
+"""NER end to end: CoNLL files through the real pipeline (CRF head, word shapes), then entities with offsets served
+over REST."""
 import json
 import os
 import threading
@@ -12,9 +13,9 @@ from tests.generated_data import entity_sentences, write_conll
 pytestmark = pytest.mark.e2e
 
 TINY = ["task=token_classification", "pipeline_name=ner-e2e", "model.preset=tiny", "model.hidden_dim=32",
-        "model.intermediate_dim=64", "model.head=crf", "model.bio_constraints=true", "tokenizer.vocab_size=200",
-        "tokenizer.max_seq_length=24", "tokenizer.min_word_count=1", "training.epochs=6", "training.batch_size=16",
-        "training.learning_rate=5e-3", "training.early_stopping_monitor=val_entity_f1",
+        "model.intermediate_dim=64", "model.head=crf", "model.bio_constraints=true", "model.word_shapes=true",
+        "tokenizer.vocab_size=200", "tokenizer.max_seq_length=24", "tokenizer.min_word_count=1", "training.epochs=6",
+        "training.batch_size=16", "training.learning_rate=5e-3", "training.early_stopping_monitor=val_entity_f1",
         "evaluation.min_entity_f1=0.8", "serving.model_name=ner"]
 SENTENCE = "Yesterday Zoë flew to São Paulo with José Ruiz."
 

@@ -47,7 +47,9 @@ class EntityServingModule(TransformServingModule):
     def _tag(self, raw_features: dict):
         """Decoded tags int32 (B, L) (IGNORE_TAG off tag_mask), the probability of each (B, L), and tag_mask."""
         transformed = self.tft_layer(raw_features)
-        inputs = {name: tf.cast(transformed[name], tf.int32) for name in features.MODEL_INPUTS + (features.TAG_MASK,)}
+        names = features.MODEL_INPUTS + (features.TAG_MASK,)
+        shapes = (features.WORD_SHAPES,) if self.model.word_shapes else ()
+        inputs = {name: tf.cast(transformed[name], tf.int32) for name in names + shapes}
         scores = self.model(inputs, training=False)  # (B, L, K) float32
         tags = self.model.decode(scores, inputs[features.TAG_MASK])  # (B, L)
         probability = tf.gather(tf.nn.softmax(scores), tf.maximum(tags, 0), batch_dims=2)  # (B, L)

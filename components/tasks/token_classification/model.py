@@ -7,6 +7,11 @@ so it learns word-to-word transitions. Decoded tags come back in the same format
 At inference the model needs the same tagged positions without labels: give it an optional `tag_mask` (B, T)
 input (1 on the first piece of each word, i.e. exactly where labels are not IGNORE_TAG). Without it, every
 non-padding position is tagged, which matches training only when labels cover every non-padding position.
+
+With `word_shapes`, the encoder also reads each position's word shape (components/text/word_shapes.py, the
+`word_shapes` input), embedded and added to the token, position and segment embeddings of the BERT backbone: a
+capitalized word the vocabulary has never seen in a name still looks like one, to every layer. The shape embedding
+starts at zero, so a pretrained backbone starts out computing exactly what it was pretrained to.
 """
 from typing import Optional, Sequence
 
@@ -16,6 +21,7 @@ from keras import ops
 from components.core import features
 from components.core.features import IGNORE_TAG, TAG_MASK  # TAG_MASK: optional input, defaults to padding_mask
 from components.nn.crf import CRF
+from components.text import word_shapes as shapes
 
 HEADS = ("softmax", "crf")
 
@@ -43,7 +49,8 @@ class TokenClassifier(keras.Model):
     """
 
     def __init__(self, backbone: keras.Model, num_tags: int, dropout: float = 0.0, head: str = "softmax",
-                 tag_names: Optional[Sequence[str]] = None, bio_constraints: bool = False, **kwargs):
+                 tag_names: Optional[Sequence[str]] = None, bio_constraints: bool = False, word_shapes: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, not {head!r}")
@@ -55,7 +62,13 @@ class TokenClassifier(keras.Model):
         self.head = head
         self.tag_names = list(tag_names) if tag_names is not None else None
         self.bio_constraints = bio_constraints
+        self.word_shapes = word_shapes
         self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        self.shape_embedding = None
+        if word_shapes:
+            self.shape_embedding = keras.layers.Embedding(shapes.COUNT, backbone.hidden_dim,
+                                                          embeddings_initializer="zeros", name="word_shape_embedding")
+            self.shape_embedding.build((None, None))
         self.scores = keras.layers.Dense(num_tags, dtype="float32", name="scores")
         self.scores.build((None, None, backbone.hidden_dim))  # built now: weights load without a first call
         self.crf = None
@@ -67,9 +80,24 @@ class TokenClassifier(keras.Model):
         self.built = True
 
     def call(self, inputs, training=False):
-        encoder_inputs = {name: inputs[name] for name in features.MODEL_INPUTS}  # a tag_mask may ride along
-        sequence = self.backbone(encoder_inputs, training=training)["sequence_output"]  # (B, T, H)
+        if self.shape_embedding is None:
+            encoder_inputs = {name: inputs[name] for name in features.MODEL_INPUTS}  # a tag_mask may ride along
+            sequence = self.backbone(encoder_inputs, training=training)["sequence_output"]  # (B, T, H)
+        else:
+            sequence = self._encode_with_shapes(inputs, training)
         return self.scores(self.head_dropout(sequence, training=training))  # (B, T, K) float32
+
+    def _encode_with_shapes(self, inputs, training):
+        """The BERT backbone's own layers, as its functional graph runs them, with the shapes in the embedding sum."""
+        bert = self.backbone
+        tokens = bert.token_embedding(inputs[features.TOKEN_IDS])
+        shape = ops.cast(self.shape_embedding(inputs[features.WORD_SHAPES]), tokens.dtype)
+        x = bert.embeddings_add((tokens, bert.position_embedding(tokens),
+                                 bert.segment_embedding(inputs[features.SEGMENT_IDS]), shape))
+        x = bert.embeddings_dropout(bert.embeddings_layer_norm(x), training=training)
+        for layer in bert.transformer_layers:
+            x = layer(x, padding_mask=inputs[features.PADDING_MASK], training=training)
+        return x
 
     def decode(self, scores, mask):
         """Best tags int32 (B, T) over the positions in `mask`, IGNORE_TAG elsewhere: Viterbi or per-token argmax."""
@@ -98,7 +126,8 @@ class TokenClassifier(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update(backbone=keras.layers.serialize(self.backbone), num_tags=self.num_tags, dropout=self.dropout,
-                      head=self.head, tag_names=self.tag_names, bio_constraints=self.bio_constraints)
+                      head=self.head, tag_names=self.tag_names, bio_constraints=self.bio_constraints,
+                      word_shapes=self.word_shapes)
         return config
 
     @classmethod
@@ -108,7 +137,8 @@ class TokenClassifier(keras.Model):
 
 
 def build_token_classifier(backbone: keras.Model, num_tags: int, dropout: float, head: str = "softmax",
-                           tag_names: Optional[Sequence[str]] = None, bio_constraints: bool = False) -> TokenClassifier:
+                           tag_names: Optional[Sequence[str]] = None, bio_constraints: bool = False,
+                           word_shapes: bool = False) -> TokenClassifier:
     """A tagger whose `fit(x, y)` takes tag ids with IGNORE_TAG holes and whose `decode_tags(x)` returns tag ids."""
     return TokenClassifier(backbone, num_tags, dropout, head=head, tag_names=tag_names,
-                           bio_constraints=bio_constraints, name="token_classifier")
+                           bio_constraints=bio_constraints, word_shapes=word_shapes, name="token_classifier")

@@ -29,12 +29,13 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
     tag_names = [t.decode("utf-8") for t in tft_output.vocabulary_by_name(features.TAG_VOCAB)]
     vocabulary = read_vocabulary(tft_output.vocabulary_file_by_name(features.WORDPIECE_VOCAB))
     labels = _labels(tag_names, config.training.label_all_pieces)
+    inputs = features.MODEL_INPUTS + ((features.WORD_SHAPES,) if model.word_shapes else ())
     start = f"fine-tuned from {base_preset}" if base_preset else f"{model.preset}, from scratch"
 
     def build_model():
         backbone = warm_start.backbone(config, vocabulary, base_preset)
         return build_token_classifier(backbone, len(tag_names), model.dropout, head=model.head, tag_names=tag_names,
-                                      bio_constraints=model.bio_constraints)
+                                      bio_constraints=model.bio_constraints, word_shapes=model.word_shapes)
 
     def compile_kwargs():  # the head brings its own loss
         return dict(metrics=[EntityScore(tag_names, "f1")])
@@ -43,11 +44,13 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
         build_model=build_model,
         compile_kwargs=compile_kwargs,
         train=dataset.make_dataset(train_files, tft_output, batch, training=True, seed=seed, labels=labels,
-                                   trim=config.training.accumulation_steps == 1),  # k stacked batches share a shape
-        evaluation=dataset.make_dataset(eval_files, tft_output, batch, training=False, labels=labels),
+                                   trim=config.training.accumulation_steps == 1,  # k stacked batches share a shape
+                                   inputs=inputs),
+        evaluation=dataset.make_dataset(eval_files, tft_output, batch, training=False, labels=labels, inputs=inputs),
         train_examples=dataset.count_examples(train_files),
         headline=HEADLINE,
-        description=f"a token classifier ({start}, {model.head} head): {len(tag_names)} tags, vocab {len(vocabulary)}",
+        description=f"a token classifier ({start}, {model.head} head{', word shapes' if model.word_shapes else ''}): "
+                    f"{len(tag_names)} tags, vocab {len(vocabulary)}",
     ), log_dir)
 
 

@@ -16,18 +16,20 @@ import tensorflow as tf
 from components.core import features
 from components.core.errors import UserError
 from components.core.features import IGNORE_TAG, TAG_IDS, TAG_MASK
+from components.text import word_shapes
 from components.text.tokenization import tokenizer
 
 _UNK_ID = features.SPECIAL_TOKENS.index(features.UNK)
 
 
-def encode_words(pieces: tf.RaggedTensor, max_seq_length: int,
-                 tag_ids: Optional[tf.RaggedTensor] = None) -> Dict[str, tf.Tensor]:
+def encode_words(pieces: tf.RaggedTensor, max_seq_length: int, tag_ids: Optional[tf.RaggedTensor] = None,
+                 shapes: Optional[tf.RaggedTensor] = None) -> Dict[str, tf.Tensor]:
     """Word pieces [B, (W), (P)] (Encoder.wordpieces of the words) -> int64 [B, max_seq_length] features.
 
     Outputs token_ids, padding_mask, segment_ids (as Encoder.encode), tag_mask, and num_pieces and cut_pieces
     (int64 [B], tokenizer.piece_counts); with `tag_ids` [B, (W)] (ids of the words' tags, negative for tags the
-    vocabulary lacks) also tag_ids, where those unknown tags are IGNORE_TAG.
+    vocabulary lacks) also tag_ids, where those unknown tags are IGNORE_TAG; with `shapes` [B, (W)] (word_shapes of
+    the words) also word_shapes, each word's shape on all its pieces.
     """
     pieces = _at_least_one_piece(pieces)
     fits = _fits(pieces, max_seq_length)  # [B, (W)]
@@ -36,6 +38,9 @@ def encode_words(pieces: tf.RaggedTensor, max_seq_length: int,
     outputs = tokenizer.model_inputs(kept.merge_dims(1, 2), max_seq_length)
     outputs[TAG_MASK] = _pad(tf.cast(first, tf.int64), max_seq_length, 0)
     outputs.update(tokenizer.piece_counts(pieces, outputs[features.PADDING_MASK]))
+    if shapes is not None:
+        on_pieces = tf.repeat(tf.boolean_mask(shapes.flat_values, fits.flat_values), kept.values.row_lengths())
+        outputs[features.WORD_SHAPES] = _pad(first.with_flat_values(on_pieces), max_seq_length, word_shapes.NONE)
     if tag_ids is not None:
         # Flat, not ragged: a ragged mask asserts equal row splits, and at serving time (no tags) Transform feeds a
         # placeholder for the tags; pruning drops this branch but would still run a stateful assert.

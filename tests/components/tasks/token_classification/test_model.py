@@ -7,6 +7,7 @@ import tensorflow as tf
 from components.core import features
 from components.nn.metrics.entities import EntityScore
 from components.tasks.token_classification.model import IGNORE_TAG, TAG_MASK, TokenClassifier, build_token_classifier
+from components.text import word_shapes
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 B, T = 4, 8
@@ -24,12 +25,12 @@ def _inputs():
             features.SEGMENT_IDS: np.zeros((B, T), "int32")}
 
 
-def _model(head, bio_constraints=False):
+def _model(head, bio_constraints=False, word_shapes=False):
     keras.utils.set_random_seed(1)
     backbone = keras_hub.models.BertBackbone(vocabulary_size=20, num_layers=1, num_heads=2, hidden_dim=8,
                                              intermediate_dim=16, max_sequence_length=8)
     return build_token_classifier(backbone, len(TAGS), 0.0, head=head, tag_names=TAGS,
-                                  bio_constraints=bio_constraints)
+                                  bio_constraints=bio_constraints, word_shapes=word_shapes)
 
 
 @pytest.mark.parametrize("head,bio", [("softmax", False), ("crf", True)])
@@ -81,13 +82,39 @@ def test_tag_mask_input_picks_the_tagged_positions(head):
 
 
 @pytest.mark.parametrize("head", ["softmax", "crf"])
-def test_config_round_trip_rebuilds_same_outputs(head):
-    model = _model(head, bio_constraints=head == "crf")
+def test_word_shapes_alone_tell_names_from_other_words(head):
+    """Every word is a token the model has no other way to tell apart (one id); only its shape says "name"."""
+    shapes = np.where(LABELS > 0, word_shapes.CAPITALIZED, word_shapes.LOWERCASE) * PADDING
+    x = dict(_inputs(), **{features.TOKEN_IDS: 5 * PADDING, features.WORD_SHAPES: shapes.astype("int32")})
+    labels = np.where(LABELS > 0, np.where(LABELS % 2, 1, 2), LABELS)  # B-PER / I-PER: one entity type
+    for shaped, at_least in ((True, 0.9), (False, 0.0)):
+        model = _model(head, word_shapes=shaped)
+        model.compile(optimizer=keras.optimizers.Adam(3e-2), metrics=[EntityScore(TAGS)])
+        f1 = model.fit(x, labels, batch_size=B, epochs=30, verbose=0).history["entity_f1"][-1]
+        assert f1 >= at_least if shaped else f1 < 0.9
+
+
+def test_word_shapes_start_at_zero_so_the_backbone_computes_what_it_did_without_them():
+    """The shapes go into the backbone's embedding sum: at first they add nothing, whatever the backbone's weights."""
+    plain, shaped = _model("softmax"), _model("softmax", word_shapes=True)
+    plain.backbone.set_weights([np.random.default_rng(3).normal(size=w.shape) for w in plain.backbone.get_weights()])
+    shaped.backbone.set_weights(plain.backbone.get_weights())
+    shaped.scores.set_weights(plain.scores.get_weights())
+    x = dict(_inputs(), **{features.WORD_SHAPES: np.full((B, T), word_shapes.CAPITALIZED, "int32") * PADDING})
+    np.testing.assert_allclose(shaped(x), plain(x), atol=1e-5)
+    shaped.shape_embedding.set_weights([np.random.default_rng(4).normal(size=(word_shapes.COUNT, 8))])
+    assert np.abs(keras.ops.convert_to_numpy(shaped(x)) - keras.ops.convert_to_numpy(plain(x))).max() > 1e-2
+
+
+@pytest.mark.parametrize("head,shapes", [("softmax", False), ("crf", False), ("crf", True)])
+def test_config_round_trip_rebuilds_same_outputs(head, shapes):
+    model = _model(head, bio_constraints=head == "crf", word_shapes=shapes)
+    x = dict(_inputs(), **{features.WORD_SHAPES: np.full((B, T), 2, "int32") * PADDING})
     clone = TokenClassifier.from_config(model.get_config())
     clone.set_weights(model.get_weights())
     assert clone.get_config() == model.get_config()
-    np.testing.assert_allclose(clone(_inputs()), model(_inputs()), atol=1e-6)
-    np.testing.assert_array_equal(clone.decode_tags(_inputs()), model.decode_tags(_inputs()))
+    np.testing.assert_allclose(clone(x), model(x), atol=1e-6)
+    np.testing.assert_array_equal(clone.decode_tags(x), model.decode_tags(x))
 
 
 @pytest.mark.parametrize("head", ["softmax", "crf"])

@@ -17,6 +17,7 @@ from components.core import features
 from components.core.features import IGNORE_TAG as X
 from components.tasks.token_classification import export as export_entities
 from components.tasks.token_classification.model import build_token_classifier
+from components.text import word_shapes
 from components.tfx import transform as transform_module
 
 L = 8
@@ -56,7 +57,7 @@ def test_tags_are_a_sorted_vocabulary_asset(transformed):
     assert [t.decode() for t in tft_output.vocabulary_by_name(features.TAG_VOCAB)] == TAGS
     assert tft_output.transformed_feature_spec() == {
         **{name: tf.io.FixedLenFeature([L], tf.int64)
-           for name in features.MODEL_INPUTS + (features.TAG_MASK, features.TAG_IDS)},
+           for name in features.MODEL_INPUTS + (features.TAG_MASK, features.TAG_IDS, features.WORD_SHAPES)},
         features.NUM_PIECES: tf.io.FixedLenFeature([], tf.int64),
         features.CUT_PIECES: tf.io.FixedLenFeature([], tf.int64)}
 
@@ -72,6 +73,9 @@ def test_tags_sit_on_the_first_piece_of_each_whole_word(transformed):
     assert [row[features.TAG_IDS].tolist() for row in train] == [
         [X, 1, 3, 0, X, X, X, X], [X, 0, 3, 3, 0, 3, X, X], [X, 1, 2, 3, 0, 3, 0, X]]
     assert all((row[features.TAG_MASK] == (row[features.TAG_IDS] != X)).all() for row in train)
+    cap, low, symbols = word_shapes.CAPITALIZED, word_shapes.LOWERCASE, word_shapes.SYMBOLS  # of the words as written
+    assert [row[features.WORD_SHAPES].tolist() for row in train] == [
+        [0, cap, low, cap, 0, 0, 0, 0], [0, cap, low, low, cap, symbols, 0, 0], [0, cap, cap, low, cap, low, cap, 0]]
 
 
 def test_unknown_tags_in_eval_data_are_ignored(transformed):
@@ -80,23 +84,24 @@ def test_unknown_tags_in_eval_data_are_ignored(transformed):
     assert row[features.TAG_MASK].tolist()[:4] == [0, 1, 1, 1]  # still tagged at inference
 
 
-def _always(tag, head, tft_output):
-    """A tagger that gives every word `tag`: its scores ignore the encoder."""
+def _always(tag, head, tft_output, shapes):
+    """A tagger that gives every word `tag`: its scores ignore the encoder (and the word shapes)."""
     keras.utils.set_random_seed(0)
     backbone = keras_hub.models.BertBackbone(
         vocabulary_size=tft_output.vocabulary_size_by_name(features.WORDPIECE_VOCAB), num_layers=1, num_heads=2,
         hidden_dim=8, intermediate_dim=16, max_sequence_length=L)
-    model = build_token_classifier(backbone, len(TAGS), 0.0, head=head, tag_names=TAGS)
-    model({name: np.ones((1, L), "int32") for name in features.MODEL_INPUTS})
-    model.scores.set_weights([np.zeros((8, len(TAGS)), "float32"), 10.0 * np.eye(len(TAGS), dtype="float32")[
+    model = build_token_classifier(backbone, len(TAGS), 0.0, head=head, tag_names=TAGS, word_shapes=shapes)
+    width = model.scores.kernel.shape[0]
+    model.scores.set_weights([np.zeros((width, len(TAGS)), "float32"), 10.0 * np.eye(len(TAGS), dtype="float32")[
         TAGS.index(tag)]])
     return model
 
 
-@pytest.mark.parametrize("head", ["softmax", "crf"])
-def test_export_serves_entities_from_raw_text_and_tags_for_tfma(transformed, tmp_path, head):
+@pytest.mark.parametrize("head,shapes", [("softmax", False), ("crf", False), ("crf", True)])
+def test_export_serves_entities_from_raw_text_and_tags_for_tfma(transformed, tmp_path, head, shapes):
     _, _, tft_output = transformed
-    export_entities.export(_always("B-LOC", head, tft_output), tft_output, config_lib.from_dict(CONFIG), str(tmp_path))
+    export_entities.export(_always("B-LOC", head, tft_output, shapes), tft_output, config_lib.from_dict(CONFIG),
+                           str(tmp_path))
     loaded = tf.saved_model.load(str(tmp_path))
 
     texts = ["Zoë visited São Paulo", "", "Ünïcode «quotes» and more words than fit"]

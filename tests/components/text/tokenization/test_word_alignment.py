@@ -5,6 +5,7 @@ import tensorflow as tf
 from components.core import features
 from components.core.errors import UserError
 from components.core.features import IGNORE_TAG as X
+from components.text import word_shapes
 from components.text.tokenization import tokenizer, word_alignment
 
 VOCAB = list(features.SPECIAL_TOKENS) + ["zoe", "visited", "sao", "paulo", "new", "york", "##er", "##s", "u", ".",
@@ -16,7 +17,9 @@ B_LOC, B_PER, I_LOC, I_PER, O = range(5)
 def encode(words, tags, max_seq_length=10):
     encoder = tokenizer.Encoder.from_vocabulary(VOCAB, lowercase=True, max_seq_length=max_seq_length)
     tag_ids = tf.ragged.constant(tags, dtype=tf.int64)
-    out = word_alignment.encode_words(encoder.wordpieces(tf.ragged.constant(words)), max_seq_length, tag_ids)
+    words = tf.ragged.constant(words)
+    shapes = words.with_flat_values(word_shapes.classify(words.flat_values))
+    out = word_alignment.encode_words(encoder.wordpieces(words), max_seq_length, tag_ids, shapes)
     return {name: value.numpy().tolist() for name, value in out.items()}
 
 
@@ -42,6 +45,8 @@ def test_truncation_keeps_whole_words_only():
     assert out[features.TAG_IDS] == [[X, B_PER, O, B_LOC, I_LOC, X, X, O, X, X]]
     assert sum(out[features.TAG_MASK][0]) == 5  # the 5 words kept, each tagged once
     assert (out[features.NUM_PIECES], out[features.CUT_PIECES]) == ([12], [5])  # for the run report's data view
+    cap, low = word_shapes.CAPITALIZED, word_shapes.LOWERCASE  # of the words as written: the pieces are lowercased
+    assert out[features.WORD_SHAPES] == [[0, cap, low, cap, cap, cap, cap, low, 0, 0]]  # every piece of a kept word
 
 
 def test_a_word_longer_than_the_budget_empties_the_sentence():
