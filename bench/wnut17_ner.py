@@ -166,8 +166,8 @@ def main():
     config = config_lib.load("token_classification", DEFAULTS + TAGGER + args.set + args.tagger_set)
     print(f"\nWNUT-17, preset {config.model.preset} {config.model.shape()}, {config.training.epochs} epochs max "
           f"(the best dev entity F1 kept), batch {config.training.batch_size}, seq {config.tokenizer.max_seq_length}, "
-          f"vocab {config.tokenizer.vocab_size}, cased; test: {len(test)} sentences, "
-          f"{sum(len(s.tags) for s in test)} words")
+          f"vocab {config.tokenizer.vocab_size}, cased, word shapes {'on' if config.model.word_shapes else 'off'}; "
+          f"test: {len(test)} sentences, {sum(len(s.tags) for s in test)} words")
     if pretrained:
         print(f"pretraining: {pretrained['trainer']:.0f} s Trainer, {pretrained['wall']:.0f} s pipeline "
               f"({' '.join(pretraining)}; WNUT-17 train words {args.wnut_copies} times + Jane Austen); eval split "
