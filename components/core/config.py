@@ -124,8 +124,8 @@ class ModelConfig:
     pooling: str = "cls"
     head: str = "softmax"  # token classification: per-token softmax or a linear-chain "crf"
     bio_constraints: bool = False  # crf head: forbid transitions no valid BIO/BIOES sequence makes
-    # token classification: the head also sees each word's shape (capitalized, all capitals, lowercase, number...),
-    # the cue for names the training data never had
+    # token classification: the encoder also sees each word's shape (capitalized, all capitals, lowercase, number...)
+    # in its input embeddings, the cue for names the training data never had
     word_shapes: bool = False
     # translation: the encoder, the decoder and the output projection share one token embedding (needs one
     # vocabulary for both sides: tokenizer.shared_vocabulary and no base model)
