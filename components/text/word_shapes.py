@@ -8,7 +8,7 @@ with Unicode classes, so "École" is capitalized and "北京" caseless.
 import tensorflow as tf
 
 NONE, ALL_CAPITALS, CAPITALIZED, LOWERCASE, CASELESS, NUMBER, SYMBOLS = range(7)  # NONE: [CLS], [SEP], padding
-COUNT = 7
+COUNT = SYMBOLS + 1
 # (shape, pattern) in order: the first full match is the word's shape; SYMBOLS (punctuation, emoji) when none does.
 _PATTERNS = (
     (ALL_CAPITALS, r"\P{L}*\p{Lu}(\P{L}*\p{Lu})+\P{L}*"),  # at least two letters: NASA, U.S.

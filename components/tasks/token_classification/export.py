@@ -29,6 +29,7 @@ from components.core import features
 from components.core.config import Config
 from components.export import TransformServingModule
 from components.tasks.token_classification import entity_spans
+from components.tasks.token_classification.model import input_names
 from components.text.tokenization import tokenizer
 
 ENTITIES = "entities"
@@ -47,9 +48,8 @@ class EntityServingModule(TransformServingModule):
     def _tag(self, raw_features: dict):
         """Decoded tags int32 (B, L) (IGNORE_TAG off tag_mask), the probability of each (B, L), and tag_mask."""
         transformed = self.tft_layer(raw_features)
-        names = features.MODEL_INPUTS + (features.TAG_MASK,)
-        shapes = (features.WORD_SHAPES,) if self.model.word_shapes else ()
-        inputs = {name: tf.cast(transformed[name], tf.int32) for name in names + shapes}
+        names = input_names(self.model.word_shapes) + (features.TAG_MASK,)
+        inputs = {name: tf.cast(transformed[name], tf.int32) for name in names}
         scores = self.model(inputs, training=False)  # (B, L, K) float32
         tags = self.model.decode(scores, inputs[features.TAG_MASK])  # (B, L)
         probability = tf.gather(tf.nn.softmax(scores), tf.maximum(tags, 0), batch_dims=2)  # (B, L)

@@ -26,6 +26,11 @@ from components.text import word_shapes as shapes
 HEADS = ("softmax", "crf")
 
 
+def input_names(word_shapes: bool) -> tuple:
+    """The transformed features a tagger reads: the encoder's, and the word shapes when it has them."""
+    return features.MODEL_INPUTS + ((features.WORD_SHAPES,) if word_shapes else ())
+
+
 class _CRFNegativeLogLikelihood(keras.losses.Loss):
     """Mean over sequences of -log p(tags); a Loss so Keras scales it per replica under tf.distribute."""
 

@@ -13,7 +13,7 @@ from components.core.config import Config
 from components.nn import presets, warm_start
 from components.nn.metrics.entities import EntityScore
 from components.tasks.token_classification.evaluation import HEADLINE
-from components.tasks.token_classification.model import TokenClassifier, build_token_classifier
+from components.tasks.token_classification.model import TokenClassifier, build_token_classifier, input_names
 from components.text.tokenization import word_alignment
 from components.text.tokenization.tokenizer import read_vocabulary
 from components.training import dataset, loop
@@ -29,7 +29,7 @@ def train(config: Config, tft_output: tft.TFTransformOutput, train_files: Sequen
     tag_names = [t.decode("utf-8") for t in tft_output.vocabulary_by_name(features.TAG_VOCAB)]
     vocabulary = read_vocabulary(tft_output.vocabulary_file_by_name(features.WORDPIECE_VOCAB))
     labels = _labels(tag_names, config.training.label_all_pieces)
-    inputs = features.MODEL_INPUTS + ((features.WORD_SHAPES,) if model.word_shapes else ())
+    inputs = input_names(model.word_shapes)
     start = f"fine-tuned from {base_preset}" if base_preset else f"{model.preset}, from scratch"
 
     def build_model():
