@@ -125,19 +125,20 @@ def main():
     pretrained = {}
 
     def run(task: str, overrides):
-        """On the preset of the `task` kind, as a user starts."""
+        """On the preset of the `task` kind, as a user starts; returns the Trainer's run among the rest."""
         config = config_lib.load(task, DEFAULTS + overrides + args.set)
         start = time.perf_counter()
         report, paths = local_runner.run(config, workdir)
         print("\n".join(report.lines()), flush=True)
-        trainer = next(c.seconds for c in report.components if c.component_id == "Trainer")
+        trainer = next(c for c in report.components if c.component_id == "Trainer")
         return report, paths, config, trainer, time.perf_counter() - start
 
     def pretrain():
         corpus = write_corpus(os.path.join(Workdir(workdir).data_dir, "corpus"), args.wnut_copies,
                               args.sentences_per_document)
         report, _, _, trainer, wall = run("masked_lm", PRETRAINING + [f"data.input_path={corpus}"] + pretraining)
-        pretrained.update(trainer=trainer, wall=wall, perplexity=status.metric(report.evaluation_uri, "perplexity"),
+        pretrained.update(trainer=trainer.seconds, cached=trainer.state == "CACHED", wall=wall,
+                          perplexity=status.metric(report.evaluation_uri, "perplexity"),
                           accuracy=status.metric(report.evaluation_uri, "token_accuracy"))
 
     def tagger(start: str, head: str, seed: int):
@@ -153,9 +154,9 @@ def main():
         model_dir = os.path.join(paths.serving_root, config.serving.model_name, report.pushed_version)
         counts = sentence_counts(gold, predict_tags(model_dir, test))
         f1 = entity_f1(counts[None])[0]
-        print(f"WNUT-17 test entity F1 {f1:.4f}: {start}, {head} head, seed {seed} (Trainer {trainer:.0f} s)",
+        print(f"WNUT-17 test entity F1 {f1:.4f}: {start}, {head} head, seed {seed} (Trainer {trainer.seconds:.0f} s)",
               flush=True)
-        return counts, trainer
+        return counts, trainer.seconds
 
     seeds = [int(s) for s in args.seeds.split(",")]
     results = {(start, head): [] for start in args.starts for head in args.heads}
@@ -169,7 +170,9 @@ def main():
           f"vocab {config.tokenizer.vocab_size}, cased, word shapes {'on' if config.model.word_shapes else 'off'}; "
           f"test: {len(test)} sentences, {sum(len(s.tags) for s in test)} words")
     if pretrained:
-        print(f"pretraining: {pretrained['trainer']:.0f} s Trainer, {pretrained['wall']:.0f} s pipeline "
+        trained = ("cached: trained by an earlier run in this workdir" if pretrained["cached"]
+                   else f"{pretrained['trainer']:.0f} s Trainer")
+        print(f"pretraining: {trained}, {pretrained['wall']:.0f} s pipeline "
               f"({' '.join(pretraining)}; WNUT-17 train words {args.wnut_copies} times + Jane Austen); eval split "
               f"perplexity {pretrained['perplexity']:.1f}, masked-token accuracy {pretrained['accuracy']:.4f}")
     print(f"{'start':<11} {'head':<8} " + " ".join(f"{'seed ' + str(s):>8}" for s in seeds)
