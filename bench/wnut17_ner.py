@@ -138,7 +138,7 @@ def main():
         corpus = write_corpus(os.path.join(Workdir(workdir).data_dir, "corpus"), args.wnut_copies,
                               args.sentences_per_document)
         report, _, _, trainer, wall = run("masked_lm", PRETRAINING + [f"data.input_path={corpus}"] + pretraining)
-        pretrained.update(trainer=trainer.seconds, cached=trainer.state == "CACHED", wall=wall,
+        pretrained.update(trainer=trainer, wall=wall,
                           perplexity=status.metric(report.evaluation_uri, "perplexity"),
                           accuracy=status.metric(report.evaluation_uri, "token_accuracy"))
 
@@ -171,8 +171,8 @@ def main():
           f"vocab {config.tokenizer.vocab_size}, cased, word shapes {'on' if config.model.word_shapes else 'off'}; "
           f"test: {len(test)} sentences, {sum(len(s.tags) for s in test)} words")
     if pretrained:
-        trained = ("cached: trained by an earlier run in this workdir" if pretrained["cached"]
-                   else f"{pretrained['trainer']:.0f} s Trainer")
+        trained = ("cached: trained by an earlier run in this workdir" if pretrained["trainer"].state == "CACHED"
+                   else f"{pretrained['trainer'].seconds:.0f} s Trainer")
         print(f"pretraining: {trained}, {pretrained['wall']:.0f} s pipeline "
               f"({' '.join(pretraining)}; WNUT-17 train words {args.wnut_copies} times + Jane Austen); eval split "
               f"perplexity {pretrained['perplexity']:.1f}, masked-token accuracy {pretrained['accuracy']:.4f}")
