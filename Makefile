@@ -18,7 +18,8 @@ test: setup browser  ## the whole suite, end-to-end runs included (what CI runs)
 test-fast: setup  ## unit tests only
 	$(PY) -m pytest -q -m "not e2e"
 
-bench-sst2: setup  ## SST-2 test accuracy of the from-scratch small preset (needs ../shared/data)
+bench-sst2: setup  ## SST-2 test accuracy of the from-scratch small preset beside the classic n-gram baselines (needs ../shared/data)
+	$(PY) bench/sst2_classic_baseline.py
 	$(PY) bench/sst2_classifier.py
 
 bench-ner: setup  ## WNUT-17 test entity F1: softmax vs CRF, scratch vs own MLM, 3 seeds, bootstraps (~2 h on 2 cores)
