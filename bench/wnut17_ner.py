@@ -168,7 +168,8 @@ def main():
     config = config_lib.load("token_classification", DEFAULTS + TAGGER + args.set + args.tagger_set)
     print(f"\nWNUT-17, preset {config.model.preset} {config.model.shape()}, {config.training.epochs} epochs max "
           f"(the best dev entity F1 kept), batch {config.training.batch_size}, seq {config.tokenizer.max_seq_length}, "
-          f"vocab {config.tokenizer.vocab_size}, cased, word shapes {'on' if config.model.word_shapes else 'off'}; "
+          f"vocab {config.tokenizer.vocab_size}, cased, word shapes {'on' if config.model.word_shapes else 'off'}, "
+          f"dropout {config.model.dropout}; "
           f"test: {len(test)} sentences, {sum(len(s.tags) for s in test)} words")
     if pretrained:
         trained = ("cached: trained by an earlier run in this workdir" if pretrained["trainer"].state == "CACHED"
